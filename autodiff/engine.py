@@ -1,0 +1,209 @@
+"""The graph machinery: grad mode, graph nodes, and the reverse-mode walk.
+
+A node is created by `Function.apply` for every op whose inputs require grad. It holds the op's
+class, what the op saved for backward, and one *edge* per input: the input's own node (non-leaf),
+the input tensor itself (a leaf that requires grad), or None. `backward` walks the nodes in reverse
+topological order with an explicit stack, so graph depth is bounded by memory, not recursion.
+"""
+
+import heapq
+import itertools
+import threading
+from contextlib import ContextDecorator
+
+import numpy as np
+
+_state = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops record graph nodes in this thread."""
+    return getattr(_state, "enabled", True)
+
+
+class _GradMode(ContextDecorator):
+    """Sets grad mode for a `with` block or a decorated function, restoring it afterwards."""
+
+    enabled: bool
+
+    def __enter__(self):
+        self._prev = is_grad_enabled()
+        _state.enabled = self.enabled
+
+    def __exit__(self, *exc):
+        _state.enabled = self._prev
+        return False
+
+
+class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Context manager and decorator: ops inside record no graph."""
+
+    enabled = False
+
+
+class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
+    """Context manager and decorator: turns recording back on inside a `no_grad` block."""
+
+    enabled = True
+
+
+_FREED = object()
+# Creation order: a node's inputs always come from older nodes, so walking nodes from the
+# newest down is a reverse topological order (PyTorch orders its ready queue the same way).
+_sequence = itertools.count()
+
+
+class Node:
+    """One recorded op application; also the `ctx` the op's forward and backward receive."""
+
+    saved = ()  # what forward kept for backward (ctx.save), or _FREED after backward
+    input_versions = ()  # (id of input array, its version counter, version at forward)
+    retained = None  # weak reference to the output tensor when it called retain_grad()
+
+    def __init__(self, fn, edges, needs_input_grad, input_meta):
+        self.seq = next(_sequence)
+        self.fn = fn
+        self.edges = edges
+        self.needs_input_grad = needs_input_grad
+        self.input_meta = input_meta
+
+    def save(self, *arrays):
+        """Keep arrays (or other values) for backward; read them back as `ctx.saved`."""
+        self.saved = arrays
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    def __repr__(self):
+        return f"<{self.name}Backward>"
+
+    def _check_saved(self):
+        """Check the saved arrays are intact and still there before backward reads them."""
+        if self.saved is _FREED:
+            raise RuntimeError(
+                f"{self.name}: trying to backward through the graph a second time, but the "
+                "arrays it saved were freed by the first backward; pass retain_graph=True to "
+                "the first backward() if you need to call it twice"
+            )
+        saved_ids = {id(a) for a in self.saved}
+        for array_id, counter, version in self.input_versions:
+            if counter[0] != version and array_id in saved_ids:
+                raise RuntimeError(
+                    f"{self.name}: a tensor saved for backward was modified by an in-place "
+                    f"operation (its version is {counter[0]}, {self.name} expected "
+                    f"{version}); use an out-of-place op (x = x + y instead of x += y)"
+                )
+
+
+def reduce_to_shape(g: np.ndarray, shape: tuple, dtype) -> np.ndarray:
+    """Undo numpy broadcasting: sum `g` down to `shape`, and give it the input's dtype.
+
+    This is the one place where broadcasting is undone; every op returns gradients in the
+    broadcast shape of its output and relies on it.
+    """
+    if g.shape != shape:
+        lead = g.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+        )
+        g = g.sum(axis=axes, keepdims=True).reshape(shape)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def backward(roots, root_grads, retain_graph=False, inputs=None):
+    """Propagate `root_grads` from `roots` back through the graph.
+
+    Parameters
+    ----------
+    roots : list of Tensor
+        Outputs to differentiate; each must have a `grad_fn` or be a leaf requiring grad.
+    root_grads : list of ndarray
+        dL/d(root), each of its root's shape and dtype, owned by the engine.
+    retain_graph : bool
+        Keep saved arrays so the graph can be walked again.
+    inputs : list of Tensor or None
+        None: accumulate into the `.grad` of every leaf reached. Otherwise: return the gradient
+        with respect to each of these tensors (None where unreached) and touch no `.grad`.
+    """
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for i, t in enumerate(inputs):
+            capture.setdefault(id(t.grad_fn) if t.grad_fn is not None else id(t), []).append(i)
+        found = [None] * len(inputs)
+
+    handed_out = set()  # ids of arrays already wrapped as some tensor's .grad
+    pending = {}  # node -> gradient summed so far
+    leaf_grads = {}  # id(leaf) -> [leaf, gradient summed so far]
+    heap = []  # (-seq, node): the newest node with a gradient comes out first
+    for root, g in zip(roots, root_grads, strict=True):
+        _send(root.grad_fn or root, g, pending, leaf_grads, heap)
+
+    while heap:
+        node = heapq.heappop(heap)[1]
+        g = pending.pop(node)
+        retained = node.retained() if node.retained is not None else None
+        if retained is not None and capture is None:
+            retained.grad = _as_grad_tensor(g, handed_out)
+        if capture is not None and id(node) in capture:
+            for i in capture[id(node)]:
+                found[i] = g
+        if node.saved:
+            node._check_saved()
+        grads = node.fn.backward(node, g)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if not retain_graph and node.saved:
+            node.saved = _FREED
+        for edge, gi, (shape, dtype) in zip(node.edges, grads, node.input_meta):
+            if edge is None or gi is None:
+                continue
+            if gi.shape != shape or gi.dtype != dtype:
+                gi = reduce_to_shape(gi, shape, dtype)
+            _send(edge, gi, pending, leaf_grads, heap)
+
+    if capture is not None:
+        for leaf, g in leaf_grads.values():
+            for i in capture.get(id(leaf), ()):
+                found[i] = g
+        return found
+    for leaf, g in leaf_grads.values():
+        if leaf.grad is None:
+            leaf.grad = _as_grad_tensor(g, handed_out)
+        else:
+            np.add(leaf.grad.data, g, out=leaf.grad.data)
+    return None
+
+
+def _send(edge, g, pending, leaf_grads, heap):
+    """Add gradient `g` to what a node (or a leaf tensor) has received so far."""
+    if type(edge) is Node:
+        prev = pending.get(edge)
+        if prev is None:
+            pending[edge] = g
+            heapq.heappush(heap, (-edge.seq, edge))
+        else:
+            pending[edge] = prev + g
+    else:
+        entry = leaf_grads.get(id(edge))
+        if entry is None:
+            leaf_grads[id(edge)] = [edge, g]
+        else:
+            entry[1] = entry[1] + g
+
+
+def _as_grad_tensor(g, handed_out):
+    """Wrap `g` as a `.grad`, copying it when another `.grad` may share its buffer."""
+    # Pass-through ops (add, reshape, expand) hand one buffer to several inputs, and a later
+    # in-place `+=` on one `.grad` must not change another. numpy scalars become 0-d arrays.
+    # (Read-only gradients come from broadcast_to and are views, so `base` catches them too.)
+    if type(g) is not np.ndarray or g.base is not None or id(g) in handed_out:
+        g = np.array(g)
+    handed_out.add(id(g))
+    return _tensor.Tensor._wrap(g)
+
+
+from autodiff import tensor as _tensor  # noqa: E402 - tensor.py imports this module first

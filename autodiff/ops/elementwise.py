@@ -1,0 +1,314 @@
+"""Elementwise arithmetic and math: primitives with their gradient rules, and compositions.
+
+Binary ops follow numpy broadcasting; their backward returns gradients in the broadcast shape
+and the engine sums them back to each input's shape. A Python scalar operand is a constant
+and never up-casts a float32 tensor (numpy's NEP 50 rules).
+"""
+
+import math
+
+import numpy as np
+
+from autodiff.function import Function
+
+
+class Add(Function):
+    """x + y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Mul(Function):
+    """x * y."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved
+        return (
+            g * y if ctx.needs_input_grad[0] else None,
+            g * x if ctx.needs_input_grad[1] else None,
+        )
+
+
+class Neg(Function):
+    """-x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Reciprocal(Function):
+    """1 / x; its own rule so that division needs one saved array."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = 1 / x
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved
+        return -g * y * y
+
+
+class Pow(Function):
+    """x ** y, y a tensor or a constant. d/dy uses log(x), so x must be positive there."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = x**y
+        ctx.save(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, out = ctx.saved
+        gx = gy = None
+        if ctx.needs_input_grad[0]:
+            gx = g * y * x ** (y - 1)
+        if ctx.needs_input_grad[1]:
+            gy = g * out * np.log(x)
+        return gx, gy
+
+
+class Exp(Function):
+    """e ** x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.exp(x)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved
+        return g * y
+
+
+class Log(Function):
+    """Natural logarithm (-inf at 0, nan below, as numpy)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved
+        return g / x
+
+
+class Sqrt(Function):
+    """Square root."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.sqrt(x)
+        ctx.save(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved
+        return g / (2 * y)
+
+
+class Abs(Function):
+    """|x|; the gradient at 0 is 0, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved
+        return g * np.sign(x)
+
+
+class Maximum(Function):
+    """Elementwise max of x and y; a tie splits the gradient in half, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved
+        return _split_by_winner(ctx, g, x > y, x == y)
+
+
+class Minimum(Function):
+    """Elementwise min of x and y; a tie splits the gradient in half, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved
+        return _split_by_winner(ctx, g, x < y, x == y)
+
+
+def _split_by_winner(ctx, g, x_wins, tie):
+    share = np.where(x_wins, 1, np.where(tie, 0.5, 0)).astype(g.dtype)
+    return (
+        g * share if ctx.needs_input_grad[0] else None,
+        g * (1 - share) if ctx.needs_input_grad[1] else None,
+    )
+
+
+class Clamp(Function):
+    """x limited to [low, high] (either may be None); gradient passes where low <= x <= high."""
+
+    @staticmethod
+    def forward(ctx, x, low=None, high=None):
+        ctx.save(x)
+        ctx.low, ctx.high = low, high
+        return np.clip(x, low, high)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved
+        inside = np.ones(x.shape, bool)
+        if ctx.low is not None:
+            inside &= x >= ctx.low
+        if ctx.high is not None:
+            inside &= x <= ctx.high
+        return g * inside
+
+
+class Where(Function):
+    """x where `condition` else y; condition is a bool array (not differentiable)."""
+
+    @staticmethod
+    def forward(ctx, condition, x, y):
+        ctx.save(condition)
+        return np.where(condition, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        (condition,) = ctx.saved
+        zero = np.zeros((), g.dtype)
+        return (
+            None,
+            np.where(condition, g, zero) if ctx.needs_input_grad[1] else None,
+            np.where(condition, zero, g) if ctx.needs_input_grad[2] else None,
+        )
+
+
+class ToDtype(Function):
+    """An explicit dtype conversion; the gradient is converted back by the engine."""
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+def add(x, y):
+    return Add.apply(x, y)
+
+
+def sub(x, y):
+    """x - y, composed as x + (-y); a constant y is negated directly."""
+    return Add.apply(x, neg(y) if _is_tensor(y) else -y)
+
+
+def mul(x, y):
+    return Mul.apply(x, y)
+
+
+def div(x, y):
+    """x / y, composed as x * (1 / y); a constant y is inverted directly."""
+    if _is_tensor(y):
+        return Mul.apply(x, Reciprocal.apply(y))
+    # x / 0 is inf * sign(x) (nan at 0) in numpy; Python's 1 / 0 would raise instead
+    return Mul.apply(x, 1 / y if y != 0 else math.inf)
+
+
+def neg(x):
+    return Neg.apply(x)
+
+
+def pow(x, exponent):  # noqa: A001 - PyTorch's name
+    return Pow.apply(x, exponent)
+
+
+def exp(x):
+    return Exp.apply(x)
+
+
+def log(x):
+    return Log.apply(x)
+
+
+def sqrt(x):
+    return Sqrt.apply(x)
+
+
+def abs(x):  # noqa: A001 - PyTorch's name
+    return Abs.apply(x)
+
+
+def maximum(x, y):
+    return Maximum.apply(x, y)
+
+
+def minimum(x, y):
+    return Minimum.apply(x, y)
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    return Clamp.apply(x, low=min, high=max)
+
+
+def where(condition, x, y):
+    """Elementwise `x if condition else y`; condition is a bool tensor or array."""
+    cond = condition.data if _is_tensor(condition) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be bool, got {cond.dtype} (shape {cond.shape})")
+    return Where.apply(cond, x, y)
+
+
+def to_dtype(x, dtype):
+    """x converted to `dtype` (a no-op, returning x, when it already has it)."""
+    if x.dtype == dtype:
+        return x
+    return ToDtype.apply(x, dtype=dtype)
+
+
+def _is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+from autodiff.tensor import Tensor  # noqa: E402
