@@ -1,0 +1,206 @@
+"""Weight initialisers, as `torch.nn.init`: each fills a tensor in place and returns it.
+
+Fans follow PyTorch's weight layout: a linear weight is (out_features, in_features) and a conv
+weight (c_out, c_in, kh, kw), so fan_in = c_in * kh * kw and fan_out = c_out * kh * kw.
+
+The course's forms, for a layer with n = fan_in inputs:
+
+- Xavier, Var(w) = 1/n (tanh nets): `kaiming_normal_(w, nonlinearity="linear")`, std 1/sqrt(n).
+- Xavier/Glorot, Var(w) = 2/(n_in + n_out): `xavier_normal_(w)` (or `xavier_uniform_(w)`, the
+  uniform distribution with that variance, U(-a, a) with a = sqrt(6/(n_in + n_out))).
+- He, Var(w) = 2/n (ReLU nets): `kaiming_normal_(w, nonlinearity="relu")`, std sqrt(2/n); the
+  course's `randn(shape) * sqrt(2/n)`.
+- Small random: `normal_(w, 0, 0.01)`; zeros for biases: `zeros_(b)`.
+
+Every random initialiser takes `generator`: a numpy Generator, an int seed (a fresh Generator,
+so the same seed gives the same values), or None for the library's global generator (reseeded
+by `autodiff.manual_seed`). Values are drawn in the tensor's dtype and written into its array
+(`t.data`) without recording a graph; the dtype and the array object are kept. A plain ndarray
+may be passed instead of a Tensor.
+"""
+
+import math
+
+import numpy as np
+
+from autodiff import dtypes
+from autodiff.random import resolve
+from autodiff.tensor import Tensor
+
+_LINEAR_GAINS = (
+    "linear",
+    "identity",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "sigmoid",
+)
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain (std multiplier) for a nonlinearity, as in PyTorch.
+
+    linear, conv and sigmoid: 1; tanh: 5/3; relu: sqrt(2); leaky_relu with negative slope
+    `param` (0.01 by default): sqrt(2 / (1 + param**2)); selu: 3/4.
+    """
+    if nonlinearity in _LINEAR_GAINS:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope = 0.01
+        elif isinstance(param, int | float) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _calculate_fan_in_and_fan_out(tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight of shape (out, in, *kernel): in * k and out * k."""
+    shape = tensor.shape
+    if len(shape) < 2:
+        raise ValueError(
+            "Fan in and fan out can not be computed for tensor with fewer than 2 dimensions "
+            f"(shape {tuple(shape)})"
+        )
+    receptive_field = math.prod(shape[2:])
+    return shape[1] * receptive_field, shape[0] * receptive_field
+
+
+def _calculate_correct_fan(tensor, mode: str) -> int:
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of fan_in, fan_out")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _array(tensor, op):
+    """The array to write into, checked to be floating for the random initialisers."""
+    array = tensor.data if isinstance(tensor, Tensor) else tensor
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"{op}: expected a Tensor or ndarray, got {type(tensor).__name__}")
+    return array
+
+
+def _fill(tensor, values):
+    """Write `values` into the tensor's array in place and count it as an in-place write."""
+    array = _array(tensor, "init")
+    array[...] = values
+    if isinstance(tensor, Tensor):
+        tensor._version_counter[0] += 1
+    return tensor
+
+
+def _float_array(tensor, op):
+    array = _array(tensor, op)
+    if not dtypes.is_floating(array.dtype):
+        raise TypeError(
+            f"{op}: only float32 and float64 tensors can be initialised randomly, got "
+            f"{array.dtype} (shape {array.shape})"
+        )
+    return array
+
+
+def _uniform(tensor, low, high, generator, op):
+    array = _float_array(tensor, op)
+    u = resolve(generator).random(array.shape, dtype=array.dtype.type)
+    return _fill(tensor, low + (high - low) * u)
+
+
+def _normal(tensor, mean, std, generator, op):
+    array = _float_array(tensor, op)
+    z = resolve(generator).standard_normal(array.shape, dtype=array.dtype.type)
+    return _fill(tensor, mean + std * z)
+
+
+def zeros_(tensor):
+    """Fill with 0."""
+    return _fill(tensor, 0)
+
+
+def ones_(tensor):
+    """Fill with 1."""
+    return _fill(tensor, 1)
+
+
+def constant_(tensor, val: float):
+    """Fill with `val`."""
+    return _fill(tensor, val)
+
+
+def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
+    """Fill with values drawn from U(a, b)."""
+    if not a <= b:
+        raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
+    return _uniform(tensor, a, b, generator, "uniform_")
+
+
+def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
+    """Fill with values drawn from N(mean, std**2)."""
+    if std < 0:
+        raise ValueError(f"normal_: std must be non-negative, got {std}")
+    return _normal(tensor, mean, std, generator, "normal_")
+
+
+def xavier_uniform_(tensor, gain: float = 1.0, generator=None):
+    """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+
+    The variance is gain**2 * 2 / (fan_in + fan_out). Shape (out, in, *kernel), 2-D or more.
+    """
+    if _array(tensor, "xavier_uniform_").size == 0:
+        return tensor  # nothing to fill, and the fans may be 0
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _uniform(tensor, -bound, bound, generator, "xavier_uniform_")
+
+
+def xavier_normal_(tensor, gain: float = 1.0, generator=None):
+    """Glorot normal: N(0, std**2), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    if _array(tensor, "xavier_normal_").size == 0:
+        return tensor  # nothing to fill, and the fans may be 0
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return _normal(tensor, 0.0, std, generator, "xavier_normal_")
+
+
+def kaiming_uniform_(
+    tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
+):
+    """He uniform: U(-bound, bound), bound = gain * sqrt(3 / fan), gain from `calculate_gain`.
+
+    Parameters
+    ----------
+    a : float
+        Negative slope of the leaky ReLU that follows (0: plain ReLU, gain sqrt(2)).
+    mode : 'fan_in' or 'fan_out'
+        Preserve the variance of activations (fan_in) or of gradients (fan_out).
+    nonlinearity : str
+        'relu' or 'leaky_relu' as recommended; any name `calculate_gain` knows.
+    """
+    if _array(tensor, "kaiming_uniform_").size == 0:
+        return tensor  # nothing to fill, and the fan may be 0
+    fan = _calculate_correct_fan(tensor, mode)
+    bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
+    return _uniform(tensor, -bound, bound, generator, "kaiming_uniform_")
+
+
+def kaiming_normal_(
+    tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu", generator=None
+):
+    """He normal: N(0, std**2), std = gain / sqrt(fan); with ReLU, Var = 2 / fan_in."""
+    if _array(tensor, "kaiming_normal_").size == 0:
+        return tensor  # nothing to fill, and the fan may be 0
+    fan = _calculate_correct_fan(tensor, mode)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return _normal(tensor, 0.0, std, generator, "kaiming_normal_")

@@ -1,0 +1,20 @@
+"""Optimizers and learning-rate schedules, with PyTorch's names and numbers.
+
+>>> import numpy as np
+>>> import autodiff as ad
+>>> from optim import SGD
+>>> w = ad.tensor(np.array([1.0, -2.0], dtype=np.float32), requires_grad=True)
+>>> optimizer = SGD([w], lr=0.1)
+>>> (w * w).sum().backward()
+>>> optimizer.step()
+>>> w.data
+array([ 0.8, -1.6], dtype=float32)
+"""
+
+from optim import lr_scheduler
+from optim.adam import Adam, AdamW
+from optim.optimizer import Optimizer
+from optim.rmsprop import RMSprop
+from optim.sgd import SGD
+
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
