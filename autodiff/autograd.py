@@ -1,5 +1,7 @@
 """`grad`: gradients of outputs with respect to chosen inputs, without touching `.grad`."""
 
+import numpy as np
+
 from autodiff.engine import backward
 from autodiff.tensor import Tensor, _root_gradient
 
@@ -45,5 +47,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, allow_unused=Fa
                 f"grad: input {i} (shape {t.shape}) is not reached from the outputs; pass "
                 "allow_unused=True to get None for it"
             )
-        result.append(None if g is None else Tensor._wrap(g.copy()))
+        # np.array copies, and makes an ndarray of the numpy scalars 0-d ops may produce
+        result.append(None if g is None else Tensor._wrap(np.array(g)))
     return tuple(result)

@@ -26,13 +26,21 @@ class _GradMode(ContextDecorator):
 
     enabled: bool
 
+    def __init__(self):
+        self._prev = []  # a stack, so one instance may be entered again while active
+
     def __enter__(self):
-        self._prev = is_grad_enabled()
+        self._prev.append(is_grad_enabled())
         _state.enabled = self.enabled
 
     def __exit__(self, *exc):
-        _state.enabled = self._prev
+        _state.enabled = self._prev.pop()
         return False
+
+    def _recreate_cm(self):
+        # ContextDecorator's hook: each call of a decorated function gets its own instance, so
+        # recursive and concurrent calls each restore their own state
+        return type(self)()
 
 
 class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
@@ -147,7 +155,10 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
         g = pending.pop(node)
         retained = node.retained() if node.retained is not None else None
         if retained is not None and capture is None:
-            retained.grad = _as_grad_tensor(g, handed_out)
+            if retained.grad is None:
+                retained.grad = _as_grad_tensor(g, handed_out)
+            else:  # accumulates across backward calls, as a leaf's .grad (and PyTorch's) does
+                np.add(retained.grad.data, g, out=retained.grad.data)
         if capture is not None and id(node) in capture:
             for i in capture[id(node)]:
                 found[i] = g

@@ -91,7 +91,9 @@ def _run_forward(cls, ctx, arrays, attrs, inputs):
         if str(e).startswith(cls.__name__.lower()):
             raise
         described = ", ".join(_describe(x) for x in inputs)
-        raise type(e)(f"{cls.__name__.lower()}: {e} (inputs: {described})") from e
+        # the base class: numpy's own subclasses (its ufunc loop errors) take other arguments
+        kind = TypeError if isinstance(e, TypeError) else ValueError
+        raise kind(f"{cls.__name__.lower()}: {e} (inputs: {described})") from e
     # numpy turns 0-d results into numpy scalars; a Tensor always holds an ndarray
     return out if type(out) is np.ndarray else np.asarray(out)
 

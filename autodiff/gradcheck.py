@@ -193,16 +193,17 @@ def _call(fn, inputs):
 def _numerical_jacobian(fn, inputs, i, n_out, eps):
     """J[k, j] = d out_k / d x_j by central differences; x is input i, flattened."""
     x = inputs[i].data
-    flat = x.reshape(-1)  # a view: writing it perturbs the input in place
     jac = np.empty((n_out, x.size))
-    for j in range(x.size):
-        orig = flat[j]
-        flat[j] = orig + eps
+    # element by element in C order (as the analytical Jacobian), writing x itself: x.reshape(-1)
+    # would be a copy, not a view, when x is not contiguous (a transposed input, say)
+    for j, pos in enumerate(np.ndindex(x.shape)):
+        orig = x[pos]
+        x[pos] = orig + eps
         # copies: an output may be a view of the input being perturbed
         plus = _call(fn, inputs).data.reshape(-1).copy()
-        flat[j] = orig - eps
+        x[pos] = orig - eps
         minus = _call(fn, inputs).data.reshape(-1).copy()
-        flat[j] = orig
+        x[pos] = orig
         jac[:, j] = (plus - minus) / (2 * eps)
     return jac
 
@@ -232,7 +233,8 @@ def _directional(fn, inputs, i, out, eps, rng):
     minus = _call(fn, inputs).data.copy()
     x.data = orig
     num = np.sum(u * (plus - minus)) / (2 * eps)
-    g = _grad_wrt(_call(fn, inputs), x, u, retain=False)
+    # retain: the walk may reach a caller's graph upstream of x, which must stay usable
+    g = _grad_wrt(_call(fn, inputs), x, u, retain=True)
     return np.array([[num]]), np.array([[np.sum(g * v)]])
 
 

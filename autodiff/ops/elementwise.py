@@ -69,7 +69,7 @@ class Reciprocal(Function):
 
 
 class Pow(Function):
-    """x ** y, y a tensor or a constant. d/dy uses log(x), so x must be positive there."""
+    """x ** y, y a tensor or a constant. d/dy uses log(x), so x must be positive there (or 0)."""
 
     @staticmethod
     def forward(ctx, x, y):
@@ -81,10 +81,14 @@ class Pow(Function):
     def backward(ctx, g):
         x, y, out = ctx.saved
         gx = gy = None
-        if ctx.needs_input_grad[0]:
-            gx = g * y * x ** (y - 1)
-        if ctx.needs_input_grad[1]:
-            gy = g * out * np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if ctx.needs_input_grad[0]:
+                gx = g * y * x ** (y - 1)
+                if np.any(y == 0):  # 0 there, as in PyTorch (the formula gives nan at x == 0)
+                    gx = np.where(y == 0, 0, gx)
+            if ctx.needs_input_grad[1]:
+                # 0 where x == 0 and y >= 0, as in PyTorch (the formula gives 0 * log(0) = nan)
+                gy = np.where((x == 0) & (y >= 0), 0, g * out * np.log(x))
         return gx, gy
 
 
@@ -250,8 +254,10 @@ def div(x, y):
     """x / y, composed as x * (1 / y); a constant y is inverted directly."""
     if _is_tensor(y):
         return Mul.apply(x, Reciprocal.apply(y))
-    # x / 0 is inf * sign(x) (nan at 0) in numpy; Python's 1 / 0 would raise instead
-    return Mul.apply(x, 1 / y if y != 0 else math.inf)
+    if isinstance(y, int | float):
+        # x / 0 is inf * sign(x) (nan at 0) in numpy; Python's 1 / 0 would raise instead
+        return Mul.apply(x, 1 / y if y != 0 else math.inf)
+    return Mul.apply(x, np.divide(1, y))  # an array: elementwise, with numpy's dtype rules
 
 
 def neg(x):

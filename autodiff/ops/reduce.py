@@ -26,14 +26,15 @@ class Extreme(Function):
     @staticmethod
     def forward(ctx, x, axes=None, keepdim=False, largest=True):
         y = x.max(axis=axes, keepdims=True) if largest else x.min(axis=axes, keepdims=True)
-        ctx.save(x, y)
+        out = y if keepdim else y.reshape(_reduced_shape(x.shape, axes))
+        ctx.save(x, out)  # the output itself, so an in-place write to it is caught at backward
         ctx.axes = axes
-        return y if keepdim else y.reshape(_reduced_shape(x.shape, axes))
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved
-        winners = x == y
+        x, out = ctx.saved
+        winners = x == _keep_dims(out, x.shape, ctx.axes)
         share = winners / winners.sum(axis=ctx.axes, keepdims=True).astype(g.dtype)
         return share * _keep_dims(g, x.shape, ctx.axes)
 
@@ -47,13 +48,15 @@ class LogSumExp(Function):
         # an all -inf slice has max -inf; shifting by it would give nan instead of -inf
         m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
         y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
-        ctx.save(x, y)
+        out = y if keepdim else y.reshape(_reduced_shape(x.shape, axes))
+        ctx.save(x, out)  # the output itself, so an in-place write to it is caught at backward
         ctx.axes = axes
-        return y if keepdim else y.reshape(_reduced_shape(x.shape, axes))
+        return out
 
     @staticmethod
     def backward(ctx, g):
-        x, y = ctx.saved
+        x, out = ctx.saved
+        y = _keep_dims(out, x.shape, ctx.axes)
         return np.exp(x - y) * _keep_dims(g, x.shape, ctx.axes)
 
 
@@ -66,7 +69,9 @@ def mean(x, dim=None, keepdim=False):
     """Mean over `dim`, composed as sum / count."""
     axes = _axes("mean", x, dim)
     _require_float("mean", x)
-    return Sum.apply(x, axes=axes, keepdim=keepdim) * (1 / _count(x.shape, axes))
+    n = _count(x.shape, axes)
+    # the mean of nothing is nan, as in PyTorch; a Python float keeps the dtype
+    return Sum.apply(x, axes=axes, keepdim=keepdim) * (1 / n if n else math.nan)
 
 
 def max(x, dim=None, keepdim=False):  # noqa: A001 - PyTorch's name

@@ -86,7 +86,7 @@ class IndexPut(Function):
 
     @staticmethod
     def forward(ctx, x, value, index):
-        ctx.index = index
+        ctx.index, ctx.value_ndim = index, np.ndim(value)
         out = x.copy()
         out[index] = value
         return out
@@ -99,6 +99,9 @@ class IndexPut(Function):
             gx[ctx.index] = 0
         if ctx.needs_input_grad[1]:
             gv = g[ctx.index]
+            # the assignment drops leading size-1 dims of value; restore them for the engine
+            if ctx.value_ndim > gv.ndim:
+                gv = gv.reshape((1,) * (ctx.value_ndim - gv.ndim) + gv.shape)
         return gx, gv
 
 
@@ -164,7 +167,8 @@ def transpose(x, dim0, dim1):
     """x with dims dim0 and dim1 swapped."""
     dims = list(range(x.ndim))
     a, b = _dim("transpose", x, dim0), _dim("transpose", x, dim1)
-    dims[a], dims[b] = dims[b], dims[a]
+    if dims:  # a 0-d tensor accepts dims 0 and -1 and has nothing to swap, as in PyTorch
+        dims[a], dims[b] = dims[b], dims[a]
     return Permute.apply(x, dims=tuple(dims))
 
 
@@ -192,6 +196,8 @@ def expand(x, *sizes):
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: {sizes} has fewer dims than the tensor's shape {x.shape}")
+    if -1 in sizes[:lead]:
+        raise ValueError(f"expand: -1 in {sizes} is a new leading dim (tensor shape {x.shape})")
     target = tuple(x.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
     if any(n != 1 and n != t for n, t in zip(x.shape, target[lead:], strict=True)):
         raise ValueError(
