@@ -13,12 +13,19 @@ from contextlib import ContextDecorator
 
 import numpy as np
 
-_state = threading.local()
+
+class _GradState(threading.local):
+    """Grad mode, per thread; a new thread starts with it on (the class default)."""
+
+    enabled = True
+
+
+grad_state = _GradState()  # Function.apply reads grad_state.enabled directly: it is per op
 
 
 def is_grad_enabled() -> bool:
     """Whether ops record graph nodes in this thread."""
-    return getattr(_state, "enabled", True)
+    return grad_state.enabled
 
 
 class _GradMode(ContextDecorator):
@@ -31,10 +38,10 @@ class _GradMode(ContextDecorator):
 
     def __enter__(self):
         self._prev.append(is_grad_enabled())
-        _state.enabled = self.enabled
+        grad_state.enabled = self.enabled
 
     def __exit__(self, *exc):
-        _state.enabled = self._prev.pop()
+        grad_state.enabled = self._prev.pop()
         return False
 
     def _recreate_cm(self):
@@ -68,12 +75,11 @@ class Node:
     input_versions = ()  # (id of input array, its version counter, version at forward)
     retained = None  # weak reference to the output tensor when it called retain_grad()
 
-    def __init__(self, fn, edges, needs_input_grad, input_meta):
+    def __init__(self, fn, edges, needs_input_grad):
         self.seq = next(_sequence)
         self.fn = fn
-        self.edges = edges
+        self.edges = edges  # per input: (node or leaf tensor, shape, dtype), or None
         self.needs_input_grad = needs_input_grad
-        self.input_meta = input_meta
 
     def save(self, *arrays):
         """Keep arrays (or other values) for backward; read them back as `ctx.saved`."""
@@ -94,9 +100,8 @@ class Node:
                 "arrays it saved were freed by the first backward; pass retain_graph=True to "
                 "the first backward() if you need to call it twice"
             )
-        saved_ids = {id(a) for a in self.saved}
         for array_id, counter, version in self.input_versions:
-            if counter[0] != version and array_id in saved_ids:
+            if counter[0] != version and any(id(a) == array_id for a in self.saved):
                 raise RuntimeError(
                     f"{self.name}: a tensor saved for backward was modified by an in-place "
                     f"operation (its version is {counter[0]}, {self.name} expected "
@@ -136,6 +141,7 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
         None: accumulate into the `.grad` of every leaf reached. Otherwise: return the gradient
         with respect to each of these tensors (None where unreached) and touch no `.grad`.
     """
+    handed_out = set()  # ids of arrays already wrapped as some tensor's .grad
     capture = None
     if inputs is not None:
         capture = {}
@@ -143,22 +149,18 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
             capture.setdefault(id(t.grad_fn) if t.grad_fn is not None else id(t), []).append(i)
         found = [None] * len(inputs)
 
-    handed_out = set()  # ids of arrays already wrapped as some tensor's .grad
-    pending = {}  # node -> gradient summed so far
-    leaf_grads = {}  # id(leaf) -> [leaf, gradient summed so far]
+    # Gradients received so far, per node and per leaf tensor (hashed by identity). Nodes
+    # leave as they are processed; what remains at the end are the leaves' gradients.
+    pending = {}
     heap = []  # (-seq, node): the newest node with a gradient comes out first
     for root, g in zip(roots, root_grads, strict=True):
-        _send(root.grad_fn or root, g, pending, leaf_grads, heap)
+        _send(root.grad_fn or root, g, pending, heap)
 
     while heap:
         node = heapq.heappop(heap)[1]
         g = pending.pop(node)
-        retained = node.retained() if node.retained is not None else None
-        if retained is not None and capture is None:
-            if retained.grad is None:
-                retained.grad = _as_grad_tensor(g, handed_out)
-            else:  # accumulates across backward calls, as a leaf's .grad (and PyTorch's) does
-                np.add(retained.grad.data, g, out=retained.grad.data)
+        if node.retained is not None and capture is None:
+            _set_grad(node.retained(), g, handed_out)
         if capture is not None and id(node) in capture:
             for i in capture[id(node)]:
                 found[i] = g
@@ -169,52 +171,56 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
             grads = (grads,)
         if not retain_graph and node.saved:
             node.saved = _FREED
-        for edge, gi, (shape, dtype) in zip(node.edges, grads, node.input_meta):
-            if edge is None or gi is None:
+        for edge_meta, gi in zip(node.edges, grads):
+            if edge_meta is None or gi is None:
                 continue
+            edge, shape, dtype = edge_meta
             if gi.shape != shape or gi.dtype != dtype:
                 gi = reduce_to_shape(gi, shape, dtype)
-            _send(edge, gi, pending, leaf_grads, heap)
+            prev = pending.get(edge)  # _send, inlined: this loop runs once per edge
+            if prev is None:
+                pending[edge] = gi
+                if type(edge) is Node:
+                    heapq.heappush(heap, (-edge.seq, edge))
+            else:
+                pending[edge] = prev + gi
 
     if capture is not None:
-        for leaf, g in leaf_grads.values():
+        for leaf, g in pending.items():
             for i in capture.get(id(leaf), ()):
                 found[i] = g
         return found
-    for leaf, g in leaf_grads.values():
-        if leaf.grad is None:
-            leaf.grad = _as_grad_tensor(g, handed_out)
-        else:
-            np.add(leaf.grad.data, g, out=leaf.grad.data)
+    for leaf, g in pending.items():
+        _set_grad(leaf, g, handed_out)
     return None
 
 
-def _send(edge, g, pending, leaf_grads, heap):
+def _send(edge, g, pending, heap):
     """Add gradient `g` to what a node (or a leaf tensor) has received so far."""
-    if type(edge) is Node:
-        prev = pending.get(edge)
-        if prev is None:
-            pending[edge] = g
+    prev = pending.get(edge)
+    if prev is None:
+        pending[edge] = g
+        if type(edge) is Node:
             heapq.heappush(heap, (-edge.seq, edge))
-        else:
-            pending[edge] = prev + g
     else:
-        entry = leaf_grads.get(id(edge))
-        if entry is None:
-            leaf_grads[id(edge)] = [edge, g]
-        else:
-            entry[1] = entry[1] + g
+        pending[edge] = prev + g
 
 
-def _as_grad_tensor(g, handed_out):
-    """Wrap `g` as a `.grad`, copying it when another `.grad` may share its buffer."""
+def _set_grad(t, g, handed_out):
+    """Add the finished gradient `g` into `t.grad` (a leaf, or a tensor that retains grad)."""
+    if t is None:  # a retained tensor that no longer exists
+        return
+    if t.grad is not None:
+        np.add(t.grad.data, g, out=t.grad.data)
+        return
     # Pass-through ops (add, reshape, expand) hand one buffer to several inputs, and a later
-    # in-place `+=` on one `.grad` must not change another. numpy scalars become 0-d arrays.
-    # (Read-only gradients come from broadcast_to and are views, so `base` catches them too.)
+    # in-place `+=` on one `.grad` must not change another: wrap a buffer once, copy it after.
+    # numpy scalars become 0-d arrays; read-only gradients (broadcast_to) are views, so copied.
     if type(g) is not np.ndarray or g.base is not None or id(g) in handed_out:
         g = np.array(g)
-    handed_out.add(id(g))
-    return _tensor.Tensor._wrap(g)
+    else:
+        handed_out.add(id(g))
+    t.grad = _tensor.Tensor._wrap(g)
 
 
 from autodiff import tensor as _tensor  # noqa: E402 - tensor.py imports this module first

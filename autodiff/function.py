@@ -13,9 +13,7 @@ returned in the broadcast shape of the output: the engine reduces them to each i
 
 import numpy as np
 
-from autodiff.engine import Node, is_grad_enabled
-
-_NO_META = (None, None)
+from autodiff.engine import Node, grad_state
 
 
 class _NoGradCtx:
@@ -55,47 +53,47 @@ class Function:
             else:
                 arrays.append(x)
                 needs.append(False)
-        version = inputs[0]._version_counter if cls.is_view else None
-        if not (True in needs and is_grad_enabled()):
-            out = _run_forward(cls, _NoGradCtx(len(inputs)), arrays, attrs, inputs)
-            return Tensor._wrap(out, version=version)
+        record = True in needs and grad_state.enabled
+        if record:
+            edges = []  # per input: (its node, or itself if a leaf; shape; dtype), or None
+            versions = []  # (id of the array, its version counter, its version now)
+            for x, need in zip(inputs, needs):
+                if isinstance(x, Tensor):
+                    data = x.data
+                    edges.append((x.grad_fn or x, data.shape, data.dtype) if need else None)
+                    counter = x._version_counter
+                    versions.append((id(data), counter, counter[0]))
+                else:
+                    edges.append(None)
+            ctx = Node(cls, edges, needs)
+        else:
+            ctx = _NoGradCtx(len(inputs))
 
-        edges = []
-        meta = []
-        versions = []
-        for x, need in zip(inputs, needs):
-            if need:
-                edges.append(x.grad_fn or x)
-                meta.append((x.data.shape, x.data.dtype))
-            else:
-                edges.append(None)
-                meta.append(_NO_META)
-            if isinstance(x, Tensor):
-                counter = x._version_counter
-                versions.append((id(x.data), counter, counter[0]))
-        node = Node(cls, edges, needs, meta)
-        out = _run_forward(cls, node, arrays, attrs, inputs)
-        result = Tensor._wrap(out, True, node, version)
-        if node.saved:
-            counter = result._version_counter
-            versions.append((id(out), counter, counter[0]))
-            node.input_versions = versions
+        try:
+            out = cls.forward(ctx, *arrays, **attrs)
+        except (ValueError, TypeError) as e:
+            if str(e).startswith(cls.__name__.lower()):
+                raise
+            raise _with_op_name(cls, e, inputs) from e
+        if type(out) is not np.ndarray:  # numpy turns 0-d results into numpy scalars
+            out = np.asarray(out)
+
+        version = inputs[0]._version_counter if cls.is_view else None
+        if not record:
+            return Tensor._wrap(out, version=version)
+        result = Tensor._wrap(out, True, ctx, version)
+        if ctx.saved:  # the versions matter only for the arrays backward will read
+            versions.append((id(out), result._version_counter, 0))
+            ctx.input_versions = versions
         return result
 
 
-def _run_forward(cls, ctx, arrays, attrs, inputs):
-    """Call forward; re-raise numpy's shape and dtype errors naming the op and its inputs."""
-    try:
-        out = cls.forward(ctx, *arrays, **attrs)
-    except (ValueError, TypeError) as e:
-        if str(e).startswith(cls.__name__.lower()):
-            raise
-        described = ", ".join(_describe(x) for x in inputs)
-        # the base class: numpy's own subclasses (its ufunc loop errors) take other arguments
-        kind = TypeError if isinstance(e, TypeError) else ValueError
-        raise kind(f"{cls.__name__.lower()}: {e} (inputs: {described})") from e
-    # numpy turns 0-d results into numpy scalars; a Tensor always holds an ndarray
-    return out if type(out) is np.ndarray else np.asarray(out)
+def _with_op_name(cls, error, inputs):
+    """numpy's shape or dtype error, re-worded to name the op and describe its inputs."""
+    described = ", ".join(_describe(x) for x in inputs)
+    # the base class: numpy's own subclasses (its ufunc loop errors) take other arguments
+    kind = TypeError if isinstance(error, TypeError) else ValueError
+    return kind(f"{cls.__name__.lower()}: {error} (inputs: {described})")
 
 
 def _describe(x):

@@ -179,8 +179,9 @@ class Tensor:
             )
         return bool(self.data)
 
-    def __hash__(self):
-        return id(self)
+    # hashed by identity (as in PyTorch), although == compares elementwise; object's own
+    # C-level hash keeps dict lookups keyed by tensors fast
+    __hash__ = object.__hash__
 
     # ---- arithmetic ---------------------------------------------------------------------------
 
@@ -464,7 +465,7 @@ def _root_gradient(root, gradient, op_name):
                 f"{op_name}: grad can be created implicitly only for a tensor with one element; "
                 f"this one has shape {root.shape}: pass gradient= (dL/d(output), same shape)"
             )
-        return np.ones(root.data.shape, root.data.dtype)
+        return np.array(1, root.data.dtype).reshape(root.data.shape)  # faster than np.ones
     g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
     if g.shape != root.data.shape:
         raise ValueError(

@@ -9,9 +9,9 @@ from autodiff import engine
 @pytest.fixture(autouse=True)
 def _grad_mode_and_seed():
     """Seed the generator; fail a test that leaves grad mode off (and turn it back on)."""
-    engine._state.enabled = True
+    engine.grad_state.enabled = True
     ad.manual_seed(0)
     yield
     leaked = not ad.is_grad_enabled()
-    engine._state.enabled = True
+    engine.grad_state.enabled = True
     assert not leaked, "the test left grad mode disabled (a no_grad that was not exited)"

@@ -198,7 +198,8 @@ def graph_functions(out) -> set:
             continue
         seen.add(id(node))
         found.add(node.fn)
-        stack.extend(e for e in node.edges if e is not None and not isinstance(e, ad.Tensor))
+        # an edge is (the input's node, or the leaf tensor itself; shape; dtype), or None
+        stack.extend(e[0] for e in node.edges if e is not None and not isinstance(e[0], ad.Tensor))
     return found
 
 
