@@ -1,0 +1,93 @@
+"""Argument checks and normalisation shared by the kernel wrappers (plain Python, no numba)."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_float_array(op: str, name: str, a, ndim: int) -> np.ndarray:
+    """Return ``a`` as a C-contiguous float32/float64 array of rank ``ndim`` (copying if needed)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"{op}: {name} must be a numpy array, got {type(a).__name__}")
+    if a.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{op}: {name} must be float32 or float64, got {a.dtype} (shape {a.shape})")
+    if a.ndim != ndim:
+        raise ValueError(f"{op}: {name} must be {ndim}-D, got shape {a.shape} ({a.ndim}-D)")
+    return np.ascontiguousarray(a)
+
+
+def check_out(op: str, out: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    """Check a caller-provided output buffer: exact shape, dtype, C-contiguous."""
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"{op}: out must be a numpy array, got {type(out).__name__}")
+    if out.shape != tuple(shape) or out.dtype != dtype or not out.flags.c_contiguous:
+        raise ValueError(
+            f"{op}: out must be C-contiguous with shape {tuple(shape)} and dtype {dtype}, got "
+            f"shape {out.shape} dtype {out.dtype} c_contiguous={out.flags.c_contiguous}"
+        )
+    return out
+
+
+def pair(op: str, name: str, value, minimum: int) -> tuple[int, int]:
+    """Normalise an int or a pair of ints to ``(a, b)``, each at least ``minimum``."""
+    values = (value, value) if np.isscalar(value) else tuple(value)
+    return _ints(op, name, value, values, 2, minimum)
+
+
+def padding4(op: str, value) -> tuple[int, int, int, int]:
+    """Normalise padding to ``(top, bottom, left, right)`` from an int, ``(ph, pw)`` or 4 ints."""
+    values = (value,) * 4 if np.isscalar(value) else tuple(value)
+    if len(values) == 2:
+        values = (values[0], values[0], values[1], values[1])
+    return _ints(op, "padding", value, values, 4, 0)
+
+
+def _ints(op: str, name: str, raw, values: tuple, length: int, minimum: int) -> tuple:
+    """Check ``values`` holds ``length`` integers >= ``minimum`` and return them as ints."""
+    if len(values) != length or not all(isinstance(v, int | np.integer) for v in values):
+        raise ValueError(f"{op}: {name} must be an int or {length} ints, got {raw!r}")
+    if any(v < minimum for v in values):
+        raise ValueError(f"{op}: {name} must be >= {minimum}, got {raw!r}")
+    return tuple(int(v) for v in values)
+
+
+def out_size(op: str, size: int, pad: int, kernel: int, stride: int, dilation: int) -> int:
+    """Output length along one axis; ValueError when the (dilated) window exceeds the input."""
+    span = dilation * (kernel - 1) + 1
+    if size + pad < span:
+        raise ValueError(
+            f"{op}: kernel {kernel} (dilation {dilation}, span {span}) is larger than the padded "
+            f"input {size + pad} (input {size} + padding {pad})"
+        )
+    return (size + pad - span) // stride + 1
+
+
+class Window(NamedTuple):
+    """Normalised geometry of a 2-D sliding window and the output size it gives."""
+
+    kh: int
+    kw: int
+    sh: int
+    sw: int
+    pt: int
+    pb: int
+    pl: int
+    pr: int
+    dh: int
+    dw: int
+    oh: int
+    ow: int
+
+
+def window(op: str, x_shape: tuple, kernel_size, stride, padding, dilation=1) -> Window:
+    """Check and normalise window parameters for an ``(..., H, W)`` input; errors name ``op``."""
+    kh, kw = pair(op, "kernel_size", kernel_size, 1)
+    sh, sw = pair(op, "stride", stride, 1)
+    dh, dw = pair(op, "dilation", dilation, 1)
+    pt, pb, pl, pr = padding4(op, padding)
+    h, w = x_shape[-2:]
+    oh = out_size(op, h, pt + pb, kh, sh, dh)
+    ow = out_size(op, w, pl + pr, kw, sw, dw)
+    return Window(kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, oh, ow)

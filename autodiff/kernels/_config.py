@@ -1,0 +1,30 @@
+"""Numba flags shared by every kernel, and the memory budget for im2col buffers.
+
+Every ``@njit`` in ``autodiff.kernels`` takes its flags from here, so caching, fastmath and
+threading are decided in one place. Reading ``COLS_BUDGET_BYTES`` happens at call time, so
+assigning ``autodiff.kernels._config.COLS_BUDGET_BYTES = ...`` takes effect immediately.
+"""
+
+# Fastmath without "nnan" and "ninf": NaN and inf must still propagate through the kernels
+# (a NaN in a pooling window must come out as NaN, as in PyTorch).
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+# cache=True: compiled machine code is stored next to the sources (or in NUMBA_CACHE_DIR), so a
+# fresh process loads instead of compiling. nogil lets callers run kernels from threads.
+# error_model="numpy" drops the zero-division checks from integer index arithmetic.
+JIT = dict(cache=True, nogil=True, fastmath=FASTMATH, error_model="numpy", boundscheck=False)
+PARALLEL = dict(JIT, parallel=True)
+
+# Upper bound on one im2col buffer; convolution chunks the batch to stay under it (a sample whose
+# cols alone is larger runs alone). Small on purpose: buffers under glibc's 32 MiB mmap ceiling
+# are recycled from the heap instead of page-faulted afresh on every call, and the GEMMs ran
+# faster on chunk-sized operands. conv2d forward+backward on 32x64x32x32 float32 with 64 3x3
+# filters: 51 ms with 32 MiB chunks, 72 ms with 256 MiB (the whole batch in one chunk).
+COLS_BUDGET_BYTES = 32 * 2**20
+
+# Numba threads for kernels that run between BLAS calls (convolution). After a GEMM, OpenBLAS
+# workers spin for a while, and after a parallel numba region the OpenMP workers spin too; on few
+# cores each pool's spinning starves the other, which made conv2d forward+backward 1.5-5x slower
+# than running im2col/col2im on the calling thread. None: numba's current setting, the faster
+# choice when OPENBLAS_THREAD_TIMEOUT and OMP_WAIT_POLICY=PASSIVE (or GOMP_SPINCOUNT=0) are set.
+CONV_KERNEL_THREADS = 1

@@ -1,0 +1,61 @@
+"""Kernels are loaded from numba's on-disk cache in a fresh process, not recompiled."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Calls every kernel once (float32), then reports each dispatcher's cache hits and misses and the
+# time from the start of the imports to the end of the calls.
+CHILD = """
+import importlib, json, time
+start = time.perf_counter()
+import numpy as np
+from numba.core.dispatcher import Dispatcher
+import autodiff.kernels as k
+
+x = np.ones((2, 2, 6, 6), np.float32)
+y, saved = k.conv2d_forward(x, np.ones((2, 2, 3, 3), np.float32), None, 1, 1)
+k.conv2d_backward(y, saved)
+y, saved = k.conv2d_forward(x, np.ones((2, 1, 3, 3), np.float32), None, 1, 1, 1, 2)
+k.conv2d_backward(y, saved)
+y, argmax = k.max_pool2d_forward(x, 2)
+k.max_pool2d_forward(x, 3, 1, 1)
+k.max_pool2d_backward(y, argmax, x.shape)
+k.avg_pool2d_backward(k.avg_pool2d_forward(x, 2), x.shape, 2)
+seconds = time.perf_counter() - start
+stats = {}
+for module in ("im2col", "pool", "depthwise", "_ranges"):
+    module = f"autodiff.kernels.{module}"
+    for name, f in vars(importlib.import_module(module)).items():
+        if isinstance(f, Dispatcher):
+            hits, misses = f.stats.cache_hits, f.stats.cache_misses
+            stats[f"{module}.{name}"] = [sum(hits.values()), sum(misses.values())]
+print(json.dumps({"seconds": seconds, "stats": stats}))
+"""
+
+
+def run_child(cache_dir: Path) -> dict:
+    """Run CHILD in a fresh interpreter with its own numba cache directory."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir), PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_second_process_loads_every_kernel_from_cache(tmp_path):
+    cold = run_child(tmp_path)
+    assert any(misses for _, misses in cold["stats"].values()), "first run should compile"
+    warm = run_child(tmp_path)
+    kernels = {name: hm for name, hm in warm["stats"].items() if name.endswith("_impl")}
+    assert len(kernels) >= 10, warm["stats"]
+    recompiled = {name: hm for name, hm in warm["stats"].items() if hm[1]}
+    assert not recompiled, f"compiled instead of loaded from cache (hits, misses): {recompiled}"
+    not_loaded = {name: hm for name, hm in kernels.items() if not hm[0]}
+    assert not not_loaded, f"kernels not loaded from the cache: {not_loaded}"
+    print(f"first calls: {cold['seconds']:.2f} s cold cache, {warm['seconds']:.2f} s warm cache")

@@ -1,0 +1,154 @@
+"""Array-level conv2d forward/backward against a direct loop, adjoint identities, and torch."""
+
+import numpy as np
+import pytest
+
+from autodiff.kernels import _config, conv2d_backward, conv2d_forward
+
+from . import reference as ref
+
+# (x shape, w shape, stride, padding, dilation, groups, bias)
+CASES = [
+    ((2, 3, 7, 9), (4, 3, 3, 3), 1, 1, 1, 1, True),
+    ((1, 1, 5, 6), (2, 1, 2, 2), 2, 0, 1, 1, False),
+    ((2, 4, 8, 7), (6, 2, 3, 2), (2, 1), (0, 1, 2, 0), (1, 2), 2, True),
+    ((2, 4, 6, 6), (4, 1, 3, 3), 1, 1, 1, 4, True),  # depthwise
+    ((2, 3, 6, 5), (6, 1, 3, 3), 2, 2, 2, 3, False),  # depthwise, channel multiplier 2
+    ((2, 3, 7, 8), (3, 1, 2, 3), (1, 2), (0, 1, 2, 0), (2, 1), 3, True),  # depthwise, asymmetric
+    ((1, 2, 6, 7), (3, 2, 4, 2), 1, "same", (1, 2), 1, True),  # even kernel: asymmetric "same"
+    ((2, 2, 5, 5), (3, 2, 3, 3), 1, "valid", 1, 1, True),
+    ((3, 5, 7, 4), (2, 5, 1, 1), 3, 0, 1, 1, True),  # 1x1
+]
+IDS = [f"case{i}" for i in range(len(CASES))]
+
+
+def make(case, dtype=np.float64, seed=0):
+    """Random x, w, b for a case."""
+    x_shape, w_shape, *_, bias = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype) if bias else None
+    return x, w, b
+
+
+def run(case, x, w, b):
+    """conv2d_forward with the case's geometry."""
+    _, _, stride, padding, dilation, groups, _ = case
+    return conv2d_forward(x, w, b, stride, padding, dilation, groups)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_forward_matches_direct_loop(case):
+    x, w, b = make(case)
+    y, saved = run(case, x, w, b)
+    expected = ref.conv2d(x, w, b, saved.stride, saved.padding, saved.dilation, saved.groups)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_backward_is_the_adjoint_of_forward(case):
+    # y is linear in x and in w, so <gy, conv(dx, w)> = <gx, dx> and <gy, conv(x, dw)> = <gw, dw>.
+    x, w, b = make(case)
+    dx, dw, _ = make(case, seed=1)
+    y, saved = run(case, x, w, b)
+    gy = np.random.default_rng(2).standard_normal(y.shape)
+    gx, gw, gb = conv2d_backward(gy, saved)
+    assert np.isclose(np.vdot(gy, run(case, dx, w, None)[0]), np.vdot(gx, dx))
+    assert np.isclose(np.vdot(gy, run(case, x, dw, None)[0]), np.vdot(gw, dw))
+    if b is None:
+        assert gb is None
+    else:
+        np.testing.assert_allclose(gb, gy.sum(axis=(0, 2, 3)))
+
+
+def test_only_requested_grads_are_computed():
+    case = CASES[0]
+    x, w, b = make(case)
+    y, saved = run(case, x, w, b)
+    gx, gw, gb = conv2d_backward(np.ones_like(y), saved)
+    assert conv2d_backward(np.ones_like(y), saved, True, False, False)[1:] == (None, None)
+    only_w = conv2d_backward(np.ones_like(y), saved, need_x=False, need_b=False)
+    assert only_w[0] is None and only_w[2] is None
+    np.testing.assert_array_equal(only_w[1], gw)
+    assert conv2d_backward(np.ones_like(y), saved, False, False, True)[:2] == (None, None)
+
+
+def test_batch_chunks_give_the_same_result(monkeypatch):
+    case = ((5, 3, 6, 6), (4, 3, 3, 3), 1, 1, 1, 1, True)
+    x, w, b = make(case)
+    y, saved = run(case, x, w, b)
+    gy = np.random.default_rng(2).standard_normal(y.shape)
+    grads = conv2d_backward(gy, saved)
+    # One sample's cols is 27 * 36 doubles; this budget gives chunks of 2, 2, 1.
+    monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * 27 * 36 * 8 + 100)
+    y_chunked, saved = run(case, x, w, b)
+    np.testing.assert_allclose(y_chunked, y, rtol=1e-12, atol=1e-12)
+    for got, want in zip(conv2d_backward(gy, saved), grads, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_preserved(dtype):
+    x, w, b = make(CASES[2], dtype)
+    y, saved = run(CASES[2], x, w, b)
+    assert y.dtype == dtype
+    assert all(g.dtype == dtype for g in conv2d_backward(y, saved))
+
+
+@pytest.mark.parametrize(
+    "args,kwargs,error,message",
+    [
+        (((1, 3, 5, 5), (2, 2, 3, 3)), {}, ValueError, "conv2d: input has 3 channels but weight"),
+        (((1, 4, 5, 5), (3, 2, 3, 3)), {"groups": 2}, ValueError, "conv2d: groups=2 must"),
+        (((1, 2, 5, 5), (2, 2, 3, 3)), {"stride": 0}, ValueError, "conv2d: stride must be >= 1"),
+        (((1, 2, 5, 5), (2, 2, 7, 7)), {}, ValueError, r"conv2d: kernel 7 .* input 5"),
+        (((1, 2, 5, 5), (2, 2, 3, 3)), {"padding": "full"}, ValueError, "padding must be 'vali"),
+        (
+            ((1, 2, 5, 5), (2, 2, 3, 3)),
+            {"padding": "same", "stride": 2},
+            ValueError,
+            r"padding='same' needs stride 1, got stride \(2, 2\)",
+        ),
+        (((2, 5, 5), (2, 2, 3, 3)), {}, ValueError, r"conv2d: x must be 4-D"),
+    ],
+)
+def test_errors_name_op_and_values(args, kwargs, error, message):
+    x, w = (np.zeros(s) for s in args)
+    with pytest.raises(error, match=message):
+        conv2d_forward(x, w, **kwargs)
+
+
+def test_dtype_and_shape_mismatch_errors():
+    x, w = np.zeros((1, 2, 5, 5)), np.zeros((2, 2, 3, 3))
+    with pytest.raises(TypeError, match=r"conv2d: dtypes differ \(input \(1, 2, 5, 5\) float64, "):
+        conv2d_forward(x, w.astype(np.float32))
+    with pytest.raises(ValueError, match=r"conv2d: bias must have shape \(2,\), got \(3,\)"):
+        conv2d_forward(x, w, np.zeros(3))
+    _, saved = conv2d_forward(x, w)
+    with pytest.raises(ValueError, match=r"conv2d_backward: gy has shape \(1, 2, 2, 2\)"):
+        conv2d_backward(np.zeros((1, 2, 2, 2)), saved)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel")
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_against_torch(case):
+    torch = pytest.importorskip("torch")
+    x, w, b = make(case, np.float32)
+    y, saved = run(case, x, w, b)
+    gy = np.random.default_rng(2).standard_normal(y.shape).astype(np.float32)
+    gx, gw, gb = conv2d_backward(gy, saved)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    bt = None if b is None else torch.tensor(b, requires_grad=True)
+    _, _, stride, padding, dilation, groups, _ = case
+    x_in = xt
+    if isinstance(padding, tuple):  # torch takes asymmetric padding only through F.pad
+        top, bottom, left, right = padding
+        x_in, padding = torch.nn.functional.pad(xt, (left, right, top, bottom)), 0
+    yt = torch.nn.functional.conv2d(x_in, wt, bt, stride, padding, dilation, groups)
+    yt.backward(torch.from_numpy(gy))
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gw, wt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    if b is not None:
+        np.testing.assert_allclose(gb, bt.grad.numpy(), rtol=1e-4, atol=1e-4)

@@ -1,0 +1,153 @@
+"""Pooling kernels against naive loops (and torch when installed)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from autodiff.kernels import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
+
+from . import reference as ref
+
+SHAPES = [(1, 1, 5, 6), (2, 3, 7, 8)]  # batch 1 / channel 1, and non-square
+# (kernel, stride, padding); padding is at most half the kernel. (2, 2), (2, 2), 0 is the fused
+# kernel, met here with even and odd sizes (odd leaves a row/column no window covers).
+WINDOWS = [
+    ((2, 2), (2, 2), (0, 0)),
+    ((2, 2), (1, 1), (1, 1)),
+    ((3, 3), (1, 1), (1, 1)),
+    ((3, 3), (2, 2), (0, 0)),
+    ((3, 2), (3, 1), (1, 0)),
+    ((2, 3), (1, 3), (0, 1)),
+    ((1, 1), (2, 2), (0, 0)),
+]
+CASES = list(itertools.product(SHAPES, WINDOWS))
+
+
+@pytest.mark.parametrize("shape,win", CASES)
+def test_max_pool_matches_loops(shape, win):
+    (kh, kw), (sh, sw), (ph, pw) = win
+    x = np.random.default_rng(0).standard_normal(shape)
+    y, argmax = max_pool2d_forward(x, (kh, kw), (sh, sw), (ph, pw))
+    y_ref, arg_ref = ref.max_pool2d(x, kh, kw, sh, sw, ph, pw)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, arg_ref)
+    gy = np.random.default_rng(1).standard_normal(y.shape)
+    gx = max_pool2d_backward(gy, argmax, x.shape)
+    np.testing.assert_allclose(gx, ref.max_pool2d_backward(gy, arg_ref, x.shape), atol=1e-12)
+
+
+@pytest.mark.parametrize("shape,win", CASES)
+def test_avg_pool_matches_loops(shape, win):
+    (kh, kw), (sh, sw), (ph, pw) = win
+    x = np.random.default_rng(0).standard_normal(shape)
+    y = avg_pool2d_forward(x, (kh, kw), (sh, sw), (ph, pw))
+    np.testing.assert_allclose(y, ref.avg_pool2d(x, kh, kw, sh, sw, ph, pw), atol=1e-12)
+    gy = np.random.default_rng(1).standard_normal(y.shape)
+    gx = avg_pool2d_backward(gy, x.shape, (kh, kw), (sh, sw), (ph, pw))
+    expected = ref.avg_pool2d_backward(gy, x.shape, kh, kw, sh, sw, ph, pw)
+    np.testing.assert_allclose(gx, expected, atol=1e-12)
+
+
+def test_stride_defaults_to_kernel():
+    x = np.random.default_rng(0).standard_normal((1, 2, 6, 6))
+    np.testing.assert_array_equal(max_pool2d_forward(x, 3)[0], max_pool2d_forward(x, 3, 3)[0])
+    np.testing.assert_array_equal(avg_pool2d_forward(x, 2), avg_pool2d_forward(x, 2, 2))
+
+
+@pytest.mark.parametrize("kernel,stride", [(2, 2), (3, 1)])
+def test_max_pool_nan_propagates_and_padding_never_wins(kernel, stride):
+    x = -np.ones((1, 1, 4, 4))  # all negative: a zero from padding would win if it counted
+    x[0, 0, 1, 1] = np.nan
+    y, argmax = max_pool2d_forward(x, kernel, stride, padding=1 if kernel == 3 else 0)
+    assert np.isnan(y[0, 0, 0, 0])
+    assert argmax[0, 0, 0, 0] == 1 * 4 + 1
+    assert np.nanmax(y) == -1
+
+
+def test_infinities_are_not_turned_into_nan():
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 0, 0] = np.inf
+    x[0, 0, 3, 3] = -np.inf
+    y = avg_pool2d_forward(x, 2)
+    assert y[0, 0, 0, 0] == np.inf and y[0, 0, 1, 1] == -np.inf
+    y, argmax = max_pool2d_forward(np.full((1, 1, 4, 4), -np.inf), 2)
+    assert np.all(y == -np.inf)
+    np.testing.assert_array_equal(argmax[0, 0], [[0, 2], [8, 10]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel", [2, 3])
+def test_dtype_is_preserved(dtype, kernel):
+    x = np.random.default_rng(0).standard_normal((2, 3, 6, 6)).astype(dtype)
+    y, argmax = max_pool2d_forward(x, kernel)
+    assert y.dtype == dtype and argmax.dtype == np.int32
+    assert max_pool2d_backward(y, argmax, x.shape).dtype == dtype
+    y = avg_pool2d_forward(x, kernel, 1, 1)
+    assert y.dtype == dtype
+    assert avg_pool2d_backward(y, x.shape, kernel, 1, 1).dtype == dtype
+    expected = ref.avg_pool2d(x.astype(np.float64), kernel, kernel, 1, 1, 1, 1)
+    tol = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, expected, rtol=tol, atol=tol)
+
+
+def test_non_contiguous_input():
+    x = np.random.default_rng(0).standard_normal((2, 6, 5, 3)).transpose(0, 3, 2, 1)
+    y, _ = max_pool2d_forward(x, 2, 1)
+    np.testing.assert_array_equal(y, ref.max_pool2d(x, 2, 2, 1, 1, 0, 0)[0])
+
+
+@pytest.mark.parametrize(
+    "call,error,message",
+    [
+        (lambda x: max_pool2d_forward(x[0], 2), ValueError, "max_pool2d: x must be 4-D"),
+        (lambda x: avg_pool2d_forward(x.astype(np.int32), 2), TypeError, "avg_pool2d: x must be"),
+        (lambda x: max_pool2d_forward(x, 2, 0), ValueError, "max_pool2d: stride must be >= 1"),
+        (lambda x: avg_pool2d_forward(x, 7), ValueError, r"avg_pool2d: kernel 7 .* input 5"),
+        (
+            lambda x: max_pool2d_forward(x, 2, 1, 2),
+            ValueError,
+            r"max_pool2d: padding \(2, 2\) must be at most half of kernel_size \(2, 2\)",
+        ),
+        (
+            lambda x: max_pool2d_backward(np.zeros((1, 2, 2, 2)), np.zeros((1, 2, 2, 2)), x.shape),
+            ValueError,
+            "max_pool2d_backward: argmax must be int32",
+        ),
+        (
+            lambda x: avg_pool2d_backward(np.zeros((1, 2, 3, 3)), x.shape, 2),
+            ValueError,
+            r"avg_pool2d_backward: gy has shape \(1, 2, 3, 3\) but input \(1, 2, 5, 5\)",
+        ),
+    ],
+)
+def test_errors_name_op_and_values(call, error, message):
+    x = np.zeros((1, 2, 5, 5))
+    with pytest.raises(error, match=message):
+        call(x)
+
+
+@pytest.mark.parametrize("win", WINDOWS)
+def test_against_torch(win):
+    torch = pytest.importorskip("torch")
+    functional = torch.nn.functional
+    kernel, stride, padding = win
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 8)).astype(np.float32)
+    y, argmax = max_pool2d_forward(x, kernel, stride, padding)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = functional.max_pool2d(xt, kernel, stride, padding)
+    gy = np.random.default_rng(1).standard_normal(y.shape).astype(np.float32)
+    yt.backward(torch.from_numpy(gy))
+    np.testing.assert_array_equal(y, yt.detach().numpy())
+    np.testing.assert_allclose(max_pool2d_backward(gy, argmax, x.shape), xt.grad.numpy())
+    xt.grad = None
+    yt = functional.avg_pool2d(xt, kernel, stride, padding)
+    yt.backward(torch.from_numpy(gy))
+    np.testing.assert_allclose(avg_pool2d_forward(x, kernel, stride, padding), yt.detach(), 1e-6)
+    gx = avg_pool2d_backward(gy, x.shape, kernel, stride, padding)
+    np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-6, atol=1e-7)
