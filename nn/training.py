@@ -1,0 +1,213 @@
+"""A small training loop: `fit` and `evaluate`, with progress, history, early stopping,
+checkpointing of the best model, and a plot of the curves.
+
+    history = fit(model, train_loader, nn.CrossEntropyLoss(), optimizer, epochs=10,
+                  dev_loader=dev_loader, patience=3, checkpoint="best.npz")
+    plot_history(history, "curves.png")
+
+It is the loop a PyTorch user writes by hand (zero_grad, forward, loss, backward, step), kept in
+one place so examples stay short; nothing in it is needed to use the library.
+"""
+
+import sys
+import time
+
+import numpy as np
+
+from autodiff.engine import no_grad
+from nn.serialization import save
+
+
+def evaluate(model, loader, loss_fn):
+    """Mean loss and accuracy of `model` over `loader`, in eval mode and without a graph.
+
+    Returns
+    -------
+    (loss, accuracy) : (float, float)
+        Accuracy compares the argmax of the outputs (N, C) with integer targets (N,).
+    """
+    was_training = model.training
+    model.eval()
+    total_loss, correct, count = 0.0, 0, 0
+    with no_grad():
+        for x, y in loader:
+            out = model(x)
+            n = len(y)
+            total_loss += loss_fn(out, y).item() * n
+            correct += int((out.data.argmax(axis=1) == y.data).sum())
+            count += n
+    model.train(was_training)
+    return total_loss / count, correct / count
+
+
+def fit(
+    model,
+    train_loader,
+    loss_fn,
+    optimizer,
+    epochs,
+    dev_loader=None,
+    scheduler=None,
+    patience=None,
+    checkpoint=None,
+    progress=True,
+):
+    """Train `model` for up to `epochs` epochs; returns the history of losses and accuracies.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Maps a batch x (N, ...) to scores (N, C).
+    train_loader, dev_loader : iterable of (x, y)
+        Batches of inputs and integer targets (N,); dev is evaluated after every epoch.
+    loss_fn : callable
+        loss_fn(scores, y) -> scalar Tensor, e.g. `nn.CrossEntropyLoss()`.
+    optimizer : optim.Optimizer
+    scheduler : optional
+        Stepped once per epoch (`ReduceLROnPlateau` is given the dev loss).
+    patience : int, optional
+        Stop when the dev accuracy has not improved for this many epochs (early stopping).
+    checkpoint : path, optional
+        Also save the best model's state dict there (written atomically, see `nn.save`).
+
+    With a dev loader, the model ends with the weights of its best epoch (by dev accuracy).
+    progress : bool
+        Show a progress bar (tqdm when installed, a plain one otherwise).
+
+    Returns
+    -------
+    dict of lists: "train_loss", "train_acc", and "dev_loss", "dev_acc" with a dev loader;
+    "best_epoch" (int) when there is a dev loader.
+    """
+    history = {"train_loss": [], "train_acc": []}
+    if dev_loader is not None:
+        history.update(dev_loss=[], dev_acc=[], best_epoch=None)
+    best_acc, best_state, waited = -1.0, None, 0
+    for epoch in range(1, epochs + 1):
+        model.train()
+        bar = progress_bar(train_loader, f"epoch {epoch}/{epochs}", enabled=progress)
+        total, correct, count = 0.0, 0, 0
+        for x, y in bar:
+            optimizer.zero_grad()
+            out = model(x)
+            loss = loss_fn(out, y)
+            loss.backward()
+            optimizer.step()
+            n = len(y)
+            total += loss.item() * n
+            correct += int((out.data.argmax(axis=1) == y.data).sum())
+            count += n
+            bar.set_postfix(loss=total / count, acc=correct / count)
+        history["train_loss"].append(total / count)
+        history["train_acc"].append(correct / count)
+        summary = {"loss": total / count, "acc": correct / count}
+        if dev_loader is not None:
+            dev_loss, dev_acc = evaluate(model, dev_loader, loss_fn)
+            history["dev_loss"].append(dev_loss)
+            history["dev_acc"].append(dev_acc)
+            summary.update(dev_loss=dev_loss, dev_acc=dev_acc)
+            if dev_acc > best_acc:
+                best_acc, waited, history["best_epoch"] = dev_acc, 0, epoch
+                best_state = {k: v.data.copy() for k, v in model.state_dict().items()}
+                if checkpoint is not None:
+                    save(best_state, checkpoint)
+            else:
+                waited += 1
+        bar.close(summary)
+        if scheduler is not None:
+            _step_scheduler(scheduler, history)
+        if patience is not None and dev_loader is not None and waited >= patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return history
+
+
+def _step_scheduler(scheduler, history):
+    if type(scheduler).__name__ == "ReduceLROnPlateau":
+        scheduler.step(history.get("dev_loss", history["train_loss"])[-1])
+    else:
+        scheduler.step()
+
+
+def plot_history(history, path):
+    """Write the loss and accuracy curves to a PNG at `path` (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
+    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    for split in ("train", "dev"):
+        if f"{split}_loss" in history:
+            ax_loss.plot(epochs, history[f"{split}_loss"], marker="o", label=split)
+            ax_acc.plot(epochs, history[f"{split}_acc"], marker="o", label=split)
+    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def progress_bar(iterable, description, enabled=True):
+    """A progress bar over `iterable`: tqdm when installed, a plain one otherwise."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _PlainBar(iterable, description, enabled)
+    return _TqdmBar(tqdm(iterable, desc=description, disable=not enabled, leave=True))
+
+
+class _TqdmBar:
+    """tqdm with the two calls `fit` makes."""
+
+    def __init__(self, bar):
+        self.bar = bar
+
+    def __iter__(self):
+        return iter(self.bar)
+
+    def set_postfix(self, **values):
+        self.bar.set_postfix({k: f"{v:.4f}" for k, v in values.items()}, refresh=False)
+
+    def close(self, summary):
+        self.bar.set_postfix({k: f"{v:.4f}" for k, v in summary.items()})
+        self.bar.close()
+
+
+class _PlainBar:
+    """A text progress bar on stderr for machines without tqdm."""
+
+    def __init__(self, iterable, description, enabled):
+        self.iterable, self.description, self.enabled = iterable, description, enabled
+        self.total = len(iterable) if hasattr(iterable, "__len__") else None
+        self.postfix, self.start = "", time.perf_counter()
+
+    def __iter__(self):
+        for i, item in enumerate(self.iterable, 1):
+            yield item
+            if self.enabled:
+                self._draw(i)
+
+    def set_postfix(self, **values):
+        self.postfix = " ".join(f"{k}={v:.4f}" for k, v in values.items())
+
+    def _draw(self, i):
+        width = 30
+        filled = width * i // self.total if self.total else 0
+        bar = "#" * filled + "-" * (width - filled)
+        of = f"/{self.total}" if self.total else ""
+        elapsed = time.perf_counter() - self.start
+        sys.stderr.write(f"\r{self.description} [{bar}] {i}{of} {elapsed:.1f}s {self.postfix}")
+        sys.stderr.flush()
+
+    def close(self, summary):
+        if self.enabled:
+            self.set_postfix(**summary)
+            sys.stderr.write(
+                f"\r{self.description} {self.postfix} ({time.perf_counter() - self.start:.1f}s)\n"
+            )
