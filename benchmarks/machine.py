@@ -1,0 +1,151 @@
+"""The machine a run happens on: thread pinning and the description saved with the results.
+
+Numbers from different machines, or from one machine with different thread counts, are not
+comparable, so every JSON result carries the CPU, the library versions and each thread pool's
+size as it actually was (threadpoolctl's view, numba's threading layer, torch's setting).
+"""
+
+import importlib.metadata
+import os
+import platform
+import sys
+
+import threadpoolctl
+
+#: Libraries whose versions are recorded when installed.
+_VERSIONED = ("numpy", "numba", "torch", "threadpoolctl", "tinygrad", "mygrad", "autograd")
+
+#: How long idle pool threads busy-wait before sleeping. The defaults (OpenBLAS ~0.1 s, GNU
+#: OpenMP ~5 ms, Intel OpenMP 200 ms) let one peer's idle threads spin through the next peer's
+#: sample when peers alternate on two cores, slowing it several-fold; these keep the spin well
+#: under a millisecond, short enough for that and long enough for back-to-back calls.
+SPIN_LIMITS = {"OPENBLAS_THREAD_TIMEOUT": "20", "GOMP_SPINCOUNT": "20000", "KMP_BLOCKTIME": "1"}
+
+#: Environment variables that shape thread pools, recorded with the results.
+_THREAD_ENV = ("OMP_", "GOMP_", "KMP_", "OPENBLAS_", "MKL_", "NUMBA_")
+
+
+def limit_spin_waits() -> None:
+    """Shorten idle threads' busy-waits (:data:`SPIN_LIMITS`) unless the user set them.
+
+    The libraries read these when they load, so this must run before numpy or torch import.
+    """
+    for name, value in SPIN_LIMITS.items():
+        os.environ.setdefault(name, value)
+
+
+def pin_threads_early(threads: int) -> None:
+    """Set the thread count numba reads once at import; call before anything imports numba."""
+    os.environ["NUMBA_NUM_THREADS"] = str(threads)
+
+
+def pin_threads(threads: int) -> None:
+    """Limit every loaded native thread pool (BLAS, OpenMP) and numba's to ``threads``.
+
+    threadpoolctl only sees libraries already loaded, and some load late (numba's OpenMP
+    runtime at its first parallel kernel, scipy's BLAS at its first compile), so call this
+    after the peers imported and again before each case.
+    """
+    threadpoolctl.threadpool_limits(limits=threads)
+    import numba
+
+    # numba may have been imported before pin_threads_early, with a smaller pool
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def _cpu_model() -> str:
+    """The CPU's marketing name from /proc/cpuinfo, else what platform knows."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str | None:
+    """Installed version of a distribution, without importing it; None if absent."""
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _numba_threading_layer() -> str:
+    """The threading layer numba chose; it is only decided once a parallel kernel has run."""
+    import numba
+
+    try:
+        return numba.threading_layer()
+    except ValueError:
+        pass
+
+    @numba.njit(parallel=True)
+    def touch(n):
+        total = 0
+        for i in numba.prange(n):
+            total += i
+        return total
+
+    touch(4)
+    return numba.threading_layer()
+
+
+def describe(threads: int, load_at_start: tuple[float, ...]) -> dict:
+    """What was measured on: CPU, cores, versions, thread pools and how busy the machine was.
+
+    Parameters
+    ----------
+    threads : int
+        The thread count the suite asked for.
+    load_at_start : tuple of float
+        ``os.getloadavg()`` before the run; other processes' load skews every number.
+
+    Returns
+    -------
+    dict
+        JSON-ready description.
+    """
+    import numba
+
+    pools = [
+        {k: info.get(k) for k in ("user_api", "internal_api", "version", "num_threads", "filepath")}
+        for info in threadpoolctl.threadpool_info()
+    ]
+    blas = [p for p in pools if p["user_api"] == "blas"]
+    torch = sys.modules.get("torch")
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "versions": {name: v for name in _VERSIONED if (v := _version(name))},
+        "threads_requested": threads,
+        "blas": [f"{p['internal_api']} {p['version']} (threads: {p['num_threads']})" for p in blas],
+        "threadpools": pools,
+        "numba_threads": numba.get_num_threads(),
+        "numba_threading_layer": _numba_threading_layer(),
+        "torch_threads": torch.get_num_threads() if torch else None,
+        "thread_env": {k: v for k, v in sorted(os.environ.items()) if k.startswith(_THREAD_ENV)},
+        "load_average_start": list(load_at_start),
+        "load_average_end": list(os.getloadavg()),
+    }
+
+
+def summary(machine: dict) -> str:
+    """One line naming the CPU, cores, versions and thread pools, for the table's header."""
+    versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if k != "threadpoolctl")
+    numba = f"numba {machine['numba_threading_layer']} (threads: {machine['numba_threads']})"
+    pools = [*machine["blas"], numba]
+    if machine["torch_threads"] is not None:
+        pools.append(f"torch (threads: {machine['torch_threads']})")
+    load = "/".join(
+        f"{x:.1f}" for x in machine["load_average_start"][:1] + machine["load_average_end"][:1]
+    )
+    return (
+        f"{machine['cpu']}, {machine['cores']} cores; python {machine['python']}, {versions}; "
+        + "; ".join(pools)
+        + f"; load average {load} (start/end)"
+    )

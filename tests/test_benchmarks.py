@@ -1,0 +1,126 @@
+"""Smoke tests of the benchmark suite: the CLI runs, prints its table and writes its JSON, and
+the correctness check stops a peer that computes the wrong thing from being timed."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks import timing
+from benchmarks.cases import all_cases
+from benchmarks.cli import select
+from benchmarks.peers import Peer, load_peers
+from benchmarks.runner import ERROR, NA, OK, check, compare, run_case
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = timing.Budget(seconds=0.01, min_repeats=2, max_repeats=2, sample_seconds=1e-3, warmup=0)
+
+
+def _case(name):
+    return next(c for c in all_cases() if c.name == name)
+
+
+def _numpy_peer():
+    peers, _ = load_peers(("numpy",))
+    return peers[0]
+
+
+def test_cli_quick_prints_table_and_writes_json(tmp_path):
+    out = tmp_path / "bench.json"
+    args = ["-m", "benchmarks", "-k", "jgraph,matmul", "--quick", "--peers", "autodiff,torch,numpy"]
+    proc = subprocess.run(
+        [sys.executable, *args, "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if line.startswith("| case"))
+    for column in ("median", "p25 - p75", "runs", "vs torch", "rate", "first call"):
+        assert column in header
+    assert "| jgraph " in proc.stdout and "| matmul " in proc.stdout
+    document = json.loads(out.read_text())
+    machine = document["machine"]
+    for key in ("cpu", "cores", "python", "versions", "blas", "numba_threading_layer"):
+        assert key in machine
+    rows = {(r["case"], r["peer"]): r for r in document["results"]}
+    numpy_matmul = rows[("matmul", "numpy")]
+    assert numpy_matmul["status"] == OK
+    assert numpy_matmul["p25_s"] <= numpy_matmul["median_s"] <= numpy_matmul["p75_s"]
+    assert numpy_matmul["gflops"] > 0 and numpy_matmul["first_call_s"] > 0
+    assert ("machine_matmul", "numpy") in rows and ("machine_matmul", "torch") not in rows
+    # the library under development may lack ops, but must never crash the suite
+    assert rows[("jgraph", "autodiff")]["status"] in (OK, NA)
+
+
+def test_wrong_peer_is_reported_and_not_timed():
+    def wrong_matmul(case, a):
+        x, y = a["a"], a["b"]
+        # a transposition bug: fast, plausible, wrong
+        return lambda: {"loss": (x @ y).sum(), "a": np.ones_like(x) @ y, "b": x.T @ np.ones_like(y)}
+
+    fake = Peer(name="fake", version="0", builders={"matmul": wrong_matmul})
+    results = run_case(_case("matmul"), [_numpy_peer(), fake], TINY)
+    by_peer = {r.peer: r for r in results}
+    assert by_peer["numpy"].status == OK
+    assert by_peer["fake"].status == ERROR and by_peer["fake"].timing is None
+    assert "wrong vs numpy" in by_peer["fake"].note and "a[" in by_peer["fake"].note
+
+
+def test_referee_checks_without_being_reported():
+    def wrong_maxpool(case, a):
+        return lambda: {"loss": np.float32(0), "x": np.zeros_like(a["x"])}
+
+    fake = Peer(name="fake", version="0", builders={"maxpool": wrong_maxpool})
+    (result,) = run_case(_case("maxpool"), [fake], TINY, referee=_numpy_peer())
+    assert result.peer == "fake" and result.status == ERROR and "wrong vs numpy" in result.note
+
+
+def test_missing_op_and_crash_are_na_and_error():
+    def missing(case, a):
+        raise AttributeError("module 'nn.functional' has no attribute 'conv2d'")
+
+    def crash(case, a):
+        return lambda: 1 / 0
+
+    peers = [
+        _numpy_peer(),
+        Peer(name="lacking", version="0", builders={"maxpool": missing}),
+        Peer(name="broken", version="0", builders={"maxpool": crash}),
+        Peer(name="empty", version="0", builders={}),
+    ]
+    by_peer = {r.peer: r for r in run_case(_case("maxpool"), peers, TINY)}
+    assert by_peer["numpy"].status == OK
+    assert by_peer["lacking"].status == NA and "conv2d" in by_peer["lacking"].note
+    assert by_peer["broken"].status == ERROR and "ZeroDivisionError" in by_peer["broken"].note
+    assert by_peer["empty"].status == NA
+
+
+def test_compare_tolerates_rounding_not_errors():
+    ref = {"loss": np.float32(2.0), "g": np.linspace(-1, 1, 101, dtype=np.float32)}
+    close = {"loss": np.float32(2.0001), "g": ref["g"] * (1 + 1e-5)}
+    assert compare(close, ref, rtol=1e-3) is None
+    assert "g[" in compare({**close, "g": ref["g"][::-1].copy()}, ref, rtol=1e-3)
+    assert "shape" in compare({**close, "g": ref["g"][:-1]}, ref, rtol=1e-3)
+    assert "no value" in compare({**close, "g": None}, ref, rtol=1e-3)
+    assert "returns" in compare({"loss": ref["loss"]}, ref, rtol=1e-3)
+
+
+def test_every_numpy_case_agrees_with_torch():
+    """The numpy baseline is the fallback reference, so it must match torch everywhere."""
+    pytest.importorskip("torch")
+    peers, _ = load_peers(("torch", "numpy"))
+    for case in all_cases():
+        if case.peers is None:
+            steps, _, failed = check(case, peers)
+            assert not failed and set(steps) == {"torch", "numpy"}, (case.name, failed)
+
+
+def test_select_matches_substrings():
+    names = [c.name for c in select(all_cases(), "conv, pool")]
+    assert names == ["conv_fwd", "conv_fwdbwd", "maxpool"]
+    assert len(select(all_cases(), "")) == len(all_cases())
