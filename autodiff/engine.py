@@ -216,8 +216,9 @@ def _set_grad(t, g, handed_out):
     # Pass-through ops (add, reshape, expand) hand one buffer to several inputs, and a later
     # in-place `+=` on one `.grad` must not change another: wrap a buffer once, copy it after.
     # numpy scalars become 0-d arrays; read-only gradients (broadcast_to) are views, so copied.
+    # The copy is C-ordered: a transposed gradient would make every later update run strided.
     if type(g) is not np.ndarray or g.base is not None or id(g) in handed_out:
-        g = np.array(g)
+        g = np.array(g, order="C")
     else:
         handed_out.add(id(g))
     t.grad = _tensor.Tensor._wrap(g)

@@ -18,7 +18,7 @@ from autodiff.ops.elementwise import (
     to_dtype,
     where,
 )
-from autodiff.ops.linalg import matmul
+from autodiff.ops.linalg import linear, matmul
 from autodiff.ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
 from autodiff.ops.shape import (
     cat,
@@ -38,7 +38,7 @@ from autodiff.ops.shape import (
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "cat", "clamp", "div", "exp", "expand", "flatten",
-    "getitem", "index_put", "leaky_relu", "log", "log_softmax", "logsumexp", "matmul", "max",
+    "getitem", "index_put", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
     "maximum", "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow", "relu",
     "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh",
     "to_dtype", "transpose", "unsqueeze", "var", "view", "where",

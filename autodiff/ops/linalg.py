@@ -36,6 +36,69 @@ class MatMul(Function):
         return gx, gy
 
 
+class Linear(Function):
+    """x @ w.T + b for x (..., in), w (out, in), b (out,) or None.
+
+    Its own rule for speed: composed as matmul + transpose + add, the weight gradient would come
+    out transposed (non-contiguous, so the optimizer update runs strided) and the bias gradient
+    would go through the engine's broadcast undo; here gw = g.T @ x is contiguous by construction.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        ctx.save(x, w)
+        y = np.matmul(x, w.T)
+        if b is not None:
+            y += b  # y is new, so adding in place saves a temporary
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved
+        need_x, need_w, need_b = ctx.needs_input_grad
+        g2 = g.reshape(-1, g.shape[-1])  # batch dims flattened: (M, out)
+        gx = np.matmul(g, w) if need_x else None
+        gw = np.matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
+        gb = g2.sum(axis=0) if need_b else None
+        return gx, gw, gb
+
+
+def linear(x, w, b=None):
+    """x @ w.T + b, PyTorch's `F.linear`.
+
+    Parameters
+    ----------
+    x : Tensor, shape (..., in_features)
+    w : Tensor, shape (out_features, in_features)
+    b : Tensor, shape (out_features,), optional
+
+    Returns
+    -------
+    Tensor, shape (..., out_features)
+
+    Raises
+    ------
+    ValueError
+        The feature sizes do not agree, or w or b has the wrong rank.
+    """
+    if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {x.shape} {x.dtype} does not fit weight of shape "
+            f"{w.shape} {w.dtype}: expected (*, in_features) and (out_features, in_features)"
+        )
+    if x.dtype != w.dtype or (b is not None and b.dtype != w.dtype):
+        raise TypeError(
+            f"linear: input {x.shape} {x.dtype}, weight {w.shape} {w.dtype} and bias "
+            f"{None if b is None else (b.shape, b.dtype)} must share one float dtype"
+        )
+    if b is not None and b.shape != w.shape[:1]:
+        raise ValueError(
+            f"linear: bias must have shape {w.shape[:1]} for weight of shape {w.shape}, got "
+            f"{b.shape} {b.dtype}"
+        )
+    return Linear.apply(x, w, b)
+
+
 def matmul(x, y):
     """x @ y; see `MatMul`. Shapes must agree in the contracted dim (0-d operands are refused)."""
     xs, ys = _shape(x), _shape(y)

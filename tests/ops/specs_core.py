@@ -21,7 +21,7 @@ from autodiff.ops.elementwise import (
     ToDtype,
     Where,
 )
-from autodiff.ops.linalg import MatMul
+from autodiff.ops.linalg import Linear, MatMul
 from autodiff.ops.reduce import Extreme, LogSumExp, Sum
 from autodiff.ops.shape import (
     AdvancedIndex,
@@ -684,5 +684,20 @@ SPECS = [
         ),
         rtol=1e-4,
         exempt={"scalar": "matmul refuses 0-d operands, as torch does"},
+    ),
+    OpSpec(
+        "linear",
+        ad.ops.linear,
+        lambda x, w, b=None: x @ w.T + (0 if b is None else b),
+        lambda x, w, b=None: torch.nn.functional.linear(x, w, b),
+        (Linear,),
+        (
+            sample((3, 4), (2, 4), (2,)),
+            sample((4,), (1, 4), (1,)),
+            sample((2, 3, 4), (5, 4)),
+            sample((4, 3), (2, 3), (2,), t=(0, 1)),
+        ),
+        rtol=1e-4,
+        exempt={"scalar": "linear needs (*, in_features) input, as torch does"},
     ),
 ]
