@@ -38,8 +38,8 @@ from autodiff.ops.shape import (
 
 __all__ = [
     "abs", "add", "argmax", "argmin", "cat", "clamp", "div", "exp", "expand", "flatten",
-    "getitem", "index_put", "leaky_relu", "linear", "log", "log_softmax", "logsumexp", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow", "relu",
-    "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum", "tanh",
-    "to_dtype", "transpose", "unsqueeze", "var", "view", "where",
+    "getitem", "index_put", "leaky_relu", "linear", "log", "log_softmax", "logsumexp",
+    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow",
+    "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum",
+    "tanh", "to_dtype", "transpose", "unsqueeze", "var", "view", "where",
 ]  # fmt: skip
