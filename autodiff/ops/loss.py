@@ -369,16 +369,18 @@ def _index_target_weights(op, input, target, weight, ignore_index, smoothing):
             f"{input.shape} {input.dtype}, target {t.shape} {t.dtype}, ignore_index "
             f"{ignore_index})"
         )
+    # q is built classes-last, (M, C) with one row per target, then moved back to dim 1: one
+    # fancy-index write instead of put/take_along_axis (this runs on every training step)
     dtype = input.dtype
-    safe = np.expand_dims(np.where(valid, t, 0), 1)
-    keep = np.expand_dims(valid, 1).astype(dtype)
+    safe = np.where(valid, t, 0).reshape(-1)
+    keep = valid.reshape(-1).astype(dtype)
     w = np.ones(n_classes, dtype) if weight is None else weight
     w_target = w[safe] * keep  # weight of each example's class; 0 where ignored
-    channel = _channel_shape(input.ndim, n_classes)
-    q = np.zeros(input.shape, dtype)
+    q = np.zeros((safe.size, n_classes), dtype)
     if smoothing:
-        q += (smoothing / n_classes) * w.reshape(channel) * keep
-    np.put_along_axis(q, safe, np.take_along_axis(q, safe, 1) + (1 - smoothing) * w_target, 1)
+        q += (smoothing / n_classes) * w * keep[:, None]
+    q[np.arange(safe.size), safe] += (1 - smoothing) * w_target
+    q = np.moveaxis(q.reshape(*t.shape, n_classes), -1, 1)
     count = float(w_target.sum()) if weight is not None else int(valid.sum())
     return q, count
 
