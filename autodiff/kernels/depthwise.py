@@ -1,10 +1,12 @@
 """Direct depthwise convolution (``groups == C``, one input channel per filter), no im2col.
 
 A depthwise filter sees one channel, so im2col would copy ``kh * kw`` times the input to feed
-GEMMs only ``kh * kw`` deep; looping over the taps directly is about 15x faster. Filter ``f``
-reads input channel ``f // m`` where ``m = F // C`` is the channel multiplier. Shapes follow
-``conv2d_forward``: ``x (N, C, H, W)``, ``w (F, 1, kh, kw)``, ``y (N, F, oh, ow)``; padding is
-``(top, bottom, left, right)``. Called by ``conv.py``; geometry is validated there.
+GEMMs only ``kh * kw`` deep; looping over the taps directly is about 9x faster (3x3 filters on a
+32x64x32x32 batch, forward and backward). ``C == 1`` with ``groups == 1`` takes this path too.
+
+Filter ``f`` reads input channel ``f // m``, ``m = F // C`` being the channel multiplier. Shapes
+follow ``conv2d_forward``: ``x (N, C, H, W)``, ``w (F, 1, kh, kw)``, ``y (N, F, oh, ow)``;
+padding is ``(top, bottom, left, right)``. Called by ``conv.py``, which validates the geometry.
 """
 
 import numpy as np

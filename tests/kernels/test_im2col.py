@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from autodiff.kernels import col2im, conv_output_size, im2col
+from autodiff.kernels import _config, batch_chunk, col2im, conv_output_size, im2col
 
 from . import reference as ref
 
@@ -45,6 +45,15 @@ def test_output_size_formula():
     oh, ow = conv_output_size((1, 1, 10, 11), (3, 2), (2, 3), (1, 0, 2, 1), (2, 1))
     assert oh == (10 + 1 + 0 - 2 * 2 - 1) // 2 + 1
     assert ow == (11 + 2 + 1 - 1 * 1 - 1) // 3 + 1
+
+
+def test_batch_chunk_fits_the_budget(monkeypatch):
+    per_sample = 3 * 3 * 3 * 6 * 6 * 4  # C * kh * kw * oh * ow * itemsize
+    assert batch_chunk((10, 3, 8, 8), 3, (6, 6), 4, budget=3 * per_sample + 1) == 3
+    assert batch_chunk((10, 3, 8, 8), 3, (6, 6), 4, budget=per_sample - 1) == 1
+    assert batch_chunk((10, 3, 8, 8), 3, (6, 6), 4, budget=10**9) == 10
+    monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * per_sample)
+    assert batch_chunk((10, 3, 8, 8), (3, 3), (6, 6), 4) == 2
 
 
 def test_int_and_pair_padding_mean_symmetric():
