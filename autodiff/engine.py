@@ -215,9 +215,11 @@ def _set_grad(t, g, handed_out):
         return
     # Pass-through ops (add, reshape, expand) hand one buffer to several inputs, and a later
     # in-place `+=` on one `.grad` must not change another: wrap a buffer once, copy it after.
-    # numpy scalars become 0-d arrays; read-only gradients (broadcast_to) are views, so copied.
-    # The copy is C-ordered: a transposed gradient would make every later update run strided.
-    if type(g) is not np.ndarray or g.base is not None or id(g) in handed_out:
+    # Read-only gradients (broadcast_to) are views, so copied too; copies are C-ordered, since a
+    # transposed gradient would make every later update run strided.
+    if type(g) is not np.ndarray:  # a numpy scalar, from a 0-d op: a fresh 0-d array
+        g = np.asarray(g)
+    elif g.base is not None or id(g) in handed_out:
         g = np.array(g, order="C")
     else:
         handed_out.add(id(g))

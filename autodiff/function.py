@@ -44,30 +44,30 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **attrs):
         """Run the op on tensors (or constants) and record it in the graph; returns a Tensor."""
+        # One pass over the inputs collects the arrays for forward and, in grad mode, what a node
+        # would keep; whether to record is known only at the end (some input requires grad).
         arrays = []
         needs = []
+        edges = []  # per input: (its node, or itself if a leaf; shape; dtype), or None
+        versions = []  # (id of the array, its version counter, its version now)
+        grad_on = grad_state.enabled
         for x in inputs:
             if isinstance(x, Tensor):
-                arrays.append(x.data)
-                needs.append(x._requires_grad)
-            else:
-                arrays.append(x)
-                needs.append(False)
-        record = True in needs and grad_state.enabled
-        if record:
-            edges = []  # per input: (its node, or itself if a leaf; shape; dtype), or None
-            versions = []  # (id of the array, its version counter, its version now)
-            for x, need in zip(inputs, needs):
-                if isinstance(x, Tensor):
-                    data = x.data
-                    edges.append((x.grad_fn or x, data.shape, data.dtype) if need else None)
+                data = x.data
+                arrays.append(data)
+                if grad_on:
                     counter = x._version_counter
                     versions.append((id(data), counter, counter[0]))
-                else:
-                    edges.append(None)
-            ctx = Node(cls, edges, needs)
-        else:
-            ctx = _NoGradCtx(len(inputs))
+                    if x._requires_grad:
+                        needs.append(True)
+                        edges.append((x.grad_fn or x, data.shape, data.dtype))
+                        continue
+            else:
+                arrays.append(x)
+            needs.append(False)
+            edges.append(None)
+        record = True in needs
+        ctx = Node(cls, edges, needs) if record else _NoGradCtx(len(inputs))
 
         try:
             out = cls.forward(ctx, *arrays, **attrs)
