@@ -11,6 +11,8 @@ arrays) pass through to forward unchanged and never receive a gradient. Gradient
 returned in the broadcast shape of the output: the engine reduces them to each input's shape.
 """
 
+import re
+
 import numpy as np
 
 from autodiff.engine import Node, grad_state
@@ -72,9 +74,7 @@ class Function:
         try:
             out = cls.forward(ctx, *arrays, **attrs)
         except (ValueError, TypeError) as e:
-            if str(e).startswith(cls.__name__.lower()):
-                raise
-            raise _with_op_name(cls, e, inputs) from e
+            raise _with_op_name(cls, e, inputs, attrs) from e
         if type(out) is not np.ndarray:  # numpy turns 0-d results into numpy scalars
             out = np.asarray(out)
 
@@ -88,12 +88,17 @@ class Function:
         return result
 
 
-def _with_op_name(cls, error, inputs):
-    """numpy's shape or dtype error, re-worded to name the op and describe its inputs."""
+def _with_op_name(cls, error, inputs, attrs):
+    """The error forward raised, naming the op (unless it does already) and describing every
+    input's shape and dtype and the op's parameters."""
+    message = str(error)
+    if not re.match(r"\w+: ", message):  # numpy's own errors do not name our op
+        message = f"{cls.__name__.lower()}: {message}"
     described = ", ".join(_describe(x) for x in inputs)
+    params = "".join(f", {k}={v!r}" for k, v in attrs.items())
     # the base class: numpy's own subclasses (its ufunc loop errors) take other arguments
     kind = TypeError if isinstance(error, TypeError) else ValueError
-    return kind(f"{cls.__name__.lower()}: {error} (inputs: {described})")
+    return kind(f"{message} (inputs: {described}{params})")
 
 
 def _describe(x):
