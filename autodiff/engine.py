@@ -1,9 +1,10 @@
 """The graph machinery: grad mode, graph nodes, and the reverse-mode walk.
 
 A node is created by `Function.apply` for every op whose inputs require grad. It holds the op's
-class, what the op saved for backward, and one *edge* per input: the input's own node (non-leaf),
-the input tensor itself (a leaf that requires grad), or None. `backward` walks the nodes in reverse
-topological order with an explicit stack, so graph depth is bounded by memory, not recursion.
+class, what the op saved for backward, and one *edge* per input: (the input's own node, or the
+input tensor itself if it is a leaf that requires grad; the input's shape; its dtype), or None.
+`backward` takes nodes from a heap, newest first, which is a reverse topological order; no
+recursion, so graph depth is bounded by memory alone.
 """
 
 import heapq
