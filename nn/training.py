@@ -6,7 +6,8 @@ checkpointing of the best model, and a plot of the curves.
     plot_history(history, "curves.png")
 
 It is the loop a PyTorch user writes by hand (zero_grad, forward, loss, backward, step), kept in
-one place so examples stay short; nothing in it is needed to use the library.
+one place so examples stay short; nothing in it is needed to use the library. It sits above both
+`nn` and `optim` (it steps their optimizers and schedulers); nothing in `nn` imports it.
 """
 
 import sys
@@ -16,6 +17,7 @@ import numpy as np
 
 from autodiff.engine import no_grad
 from nn.serialization import save
+from optim.lr_scheduler import ReduceLROnPlateau
 
 
 def evaluate(model, loader, loss_fn):
@@ -124,7 +126,7 @@ def fit(
 
 
 def _step_scheduler(scheduler, history):
-    if type(scheduler).__name__ == "ReduceLROnPlateau":
+    if isinstance(scheduler, ReduceLROnPlateau):  # it needs the metric it watches
         scheduler.step(history.get("dev_loss", history["train_loss"])[-1])
     else:
         scheduler.step()

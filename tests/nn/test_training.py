@@ -104,3 +104,20 @@ def test_plain_progress_bar_and_plot(tmp_path, capsys, monkeypatch):
     path = tmp_path / "curves.png"
     training.plot_history(history, path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_reduce_on_plateau_is_given_the_dev_loss():
+    model, (train, dev, _) = _setup()
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    scheduler = optim.lr_scheduler.ReduceLROnPlateau(optimizer, patience=0, factor=0.5)
+    history = training.fit(
+        model,
+        train,
+        nn.CrossEntropyLoss(),
+        optimizer,
+        epochs=4,
+        dev_loader=dev,
+        scheduler=scheduler,
+        progress=False,
+    )
+    assert scheduler.best == pytest.approx(min(history["dev_loss"]))
