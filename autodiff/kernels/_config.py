@@ -32,11 +32,3 @@ PARALLEL = dict(JIT, parallel=True)
 # faster on chunk-sized operands. conv2d forward+backward on 32x64x32x32 float32 with 64 3x3
 # filters: 54 ms with 32 MiB chunks, 82 ms with 256 MiB (the whole batch in one chunk).
 COLS_BUDGET_BYTES = 32 * 2**20
-
-# Numba threads for kernels that run between BLAS calls (convolution). After a GEMM, OpenBLAS
-# workers spin for a while, and after a parallel numba region the OpenMP workers spin too; on few
-# cores each pool's spinning starves the other, which made conv2d forward+backward 1.4-2x slower
-# (up to 5x on a loaded machine) than running im2col/col2im on the calling thread. None uses
-# numba's current setting: the faster choice once OPENBLAS_THREAD_TIMEOUT=4 and
-# OMP_WAIT_POLICY=PASSIVE are set (47 ms instead of 55 ms on the case above).
-CONV_KERNEL_THREADS = 1

@@ -16,13 +16,10 @@ costs a fraction of the GEMMs, and a saved cols is ``K`` times the size of the i
 Depthwise convolution (``groups == C``) skips im2col for direct kernels (``depthwise.py``).
 """
 
-from contextlib import contextmanager
 from typing import NamedTuple
 
-import numba
 import numpy as np
 
-from . import _config
 from ._checks import as_float_array, padding4, pair, window
 from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
 from .im2col import batch_chunk, col2im, im2col
@@ -93,20 +90,19 @@ def conv2d_forward(
     chunk = batch_chunk(x.shape, kernel, (g.oh, g.ow), x.itemsize)
     cols_buf = np.empty(ck * chunk * p, x.dtype)
     y2_buf = np.empty(f * chunk * p, x.dtype)
-    with _kernel_threads():
-        for n0 in range(0, n, chunk):
-            nb = min(chunk, n - n0)
-            # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
-            cols = cols_buf[: ck * nb * p].reshape(ck, nb * p)
-            im2col(x[n0 : n0 + nb], *saved.geometry, out=cols)
-            y2 = y2_buf[: f * nb * p].reshape(groups, f // groups, nb * p)
-            np.matmul(w3, cols.reshape(groups, ck // groups, nb * p), out=y2)
-            y2 = y2.reshape(f, nb, p).transpose(1, 0, 2)
-            y_chunk = y[n0 : n0 + nb].reshape(nb, f, p)
-            if b is None:
-                np.copyto(y_chunk, y2)
-            else:
-                np.add(y2, b[:, None], out=y_chunk)
+    for n0 in range(0, n, chunk):
+        nb = min(chunk, n - n0)
+        # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
+        cols = cols_buf[: ck * nb * p].reshape(ck, nb * p)
+        im2col(x[n0 : n0 + nb], *saved.geometry, out=cols)
+        y2 = y2_buf[: f * nb * p].reshape(groups, f // groups, nb * p)
+        np.matmul(w3, cols.reshape(groups, ck // groups, nb * p), out=y2)
+        y2 = y2.reshape(f, nb, p).transpose(1, 0, 2)
+        y_chunk = y[n0 : n0 + nb].reshape(nb, f, p)
+        if b is None:
+            np.copyto(y_chunk, y2)
+        else:
+            np.add(y2, b[:, None], out=y_chunk)
     return y, saved
 
 
@@ -160,21 +156,20 @@ def conv2d_backward(
     chunk = batch_chunk(x.shape, kernel, (g.oh, g.ow), x.itemsize)
     cols_buf = np.empty(ck * chunk * p, x.dtype)
     gy2_buf = np.empty(f * chunk * p, x.dtype)
-    with _kernel_threads():
-        for n0 in range(0, n, chunk):
-            nb = min(chunk, n - n0)
-            gy2 = gy2_buf[: f * nb * p].reshape(f, nb, p)
-            np.copyto(gy2, gy[n0 : n0 + nb].reshape(nb, f, p).transpose(1, 0, 2))
-            gy2 = gy2.reshape(groups, f // groups, nb * p)
-            cols = cols_buf[: ck * nb * p].reshape(groups, ck // groups, nb * p)
-            if need_w:
-                im2col(x[n0 : n0 + nb], *saved.geometry, out=cols.reshape(ck, nb * p))
-                gw_t += np.matmul(cols, gy2.transpose(0, 2, 1))
-            if need_x:
-                # gcols overwrites the cols buffer: cols is no longer needed for this chunk.
-                np.matmul(w3.transpose(0, 2, 1), gy2, out=cols)
-                gcols = cols.reshape(ck, nb * p)
-                col2im(gcols, (nb, *x.shape[1:]), *saved.geometry, out=gx[n0 : n0 + nb])
+    for n0 in range(0, n, chunk):
+        nb = min(chunk, n - n0)
+        gy2 = gy2_buf[: f * nb * p].reshape(f, nb, p)
+        np.copyto(gy2, gy[n0 : n0 + nb].reshape(nb, f, p).transpose(1, 0, 2))
+        gy2 = gy2.reshape(groups, f // groups, nb * p)
+        cols = cols_buf[: ck * nb * p].reshape(groups, ck // groups, nb * p)
+        if need_w:
+            im2col(x[n0 : n0 + nb], *saved.geometry, out=cols.reshape(ck, nb * p))
+            gw_t += np.matmul(cols, gy2.transpose(0, 2, 1))
+        if need_x:
+            # gcols overwrites the cols buffer: cols is no longer needed for this chunk.
+            np.matmul(w3.transpose(0, 2, 1), gy2, out=cols)
+            gcols = cols.reshape(ck, nb * p)
+            col2im(gcols, (nb, *x.shape[1:]), *saved.geometry, out=gx[n0 : n0 + nb])
     gw = None if gw_t is None else np.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w.shape)
     return gx, gw, gb
 
@@ -204,20 +199,6 @@ def _check_arrays(x, w, b, groups) -> tuple:
     if b is not None and b.shape != (f,):
         raise ValueError(f"conv2d: bias must have shape ({f},), got {b.shape}")
     return x, w, b
-
-
-@contextmanager
-def _kernel_threads():
-    """Run numba kernels on ``_config.CONV_KERNEL_THREADS`` threads (why: see ``_config``)."""
-    threads = _config.CONV_KERNEL_THREADS
-    previous = numba.get_num_threads()
-    numba.set_num_threads(
-        previous if threads is None else min(threads, numba.config.NUMBA_NUM_THREADS)
-    )
-    try:
-        yield
-    finally:
-        numba.set_num_threads(previous)
 
 
 def _conv_padding(padding, kernel, stride, dilation) -> tuple[int, int, int, int]:
