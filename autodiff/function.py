@@ -9,6 +9,10 @@ An op subclasses `Function` and writes two static methods on plain numpy arrays:
 mode is on and some input requires grad. Inputs that are not tensors (Python scalars, index
 arrays) pass through to forward unchanged and never receive a gradient. Gradients may be
 returned in the broadcast shape of the output: the engine reduces them to each input's shape.
+
+Two rules keep the engine cheap and safe: backward never writes into `g` (the same buffer may
+flow to other nodes), and forward saves the input or output arrays themselves (not views of
+them), since the version check that catches in-place writes recognises saved arrays by identity.
 """
 
 import re
