@@ -48,6 +48,32 @@ class SoftmaxCrossEntropy(Function):
         return gx, gq
 
 
+class ClassIndexCrossEntropy(Function):
+    """-log_softmax(x)[n, t[n]] for logits x (N, C) and class indices t (N,); 0 where t is ignored.
+
+    The common case of `cross_entropy` (no class weights, no label smoothing) with its own rule
+    for speed: no dense (N, C) target is built, and backward is softmax - onehot in one pass.
+    """
+
+    @staticmethod
+    def forward(ctx, x, target, valid):
+        shifted = x - x.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        total = e.sum(axis=1)
+        rows = np.arange(len(x))
+        ctx.save(e / total[:, None])  # softmax, for backward
+        ctx.target, ctx.valid = target, valid
+        return (np.log(total) - shifted[rows, target]) * valid
+
+    @staticmethod
+    def backward(ctx, g):
+        (p,) = ctx.saved
+        g = g * ctx.valid
+        gx = p * g[:, None]
+        gx[np.arange(len(gx)), ctx.target] -= g
+        return gx, None, None
+
+
 class BinaryCrossEntropy(Function):
     """-w * (y log p + (1 - y) log(1 - p)) with each log clamped to >= -100, as in PyTorch.
 
@@ -166,6 +192,10 @@ def cross_entropy(
             q = q * w.reshape(_channel_shape(input.ndim, n_classes))
         loss = SoftmaxCrossEntropy.apply(input, q)
         count = loss.data.size
+    elif w is None and not label_smoothing and input.ndim == 2:
+        t, valid = _index_target(op, input, target, ignore_index)
+        loss = ClassIndexCrossEntropy.apply(input, np.where(valid, t, 0), valid)
+        count = int(valid.sum())
     else:
         q, count = _index_target_weights(op, input, target, w, ignore_index, label_smoothing)
         loss = SoftmaxCrossEntropy.apply(input, q)
@@ -348,6 +378,26 @@ def _reduce_binary(loss, reduction, weight):
 
 def _index_target_weights(op, input, target, weight, ignore_index, smoothing):
     """Dense q of `input`'s shape for class-index targets, and the "mean" denominator."""
+    t, valid = _index_target(op, input, target, ignore_index)
+    n_classes = input.shape[1]
+    # q is built classes-last, (M, C) with one row per target, then moved back to dim 1: one
+    # fancy-index write instead of put/take_along_axis
+    dtype = input.dtype
+    safe = np.where(valid, t, 0).reshape(-1)
+    keep = valid.reshape(-1).astype(dtype)
+    w = np.ones(n_classes, dtype) if weight is None else weight
+    w_target = w[safe] * keep  # weight of each example's class; 0 where ignored
+    q = np.zeros((safe.size, n_classes), dtype)
+    if smoothing:
+        q += (smoothing / n_classes) * w * keep[:, None]
+    q[np.arange(safe.size), safe] += (1 - smoothing) * w_target
+    q = np.moveaxis(q.reshape(*t.shape, n_classes), -1, 1)
+    count = float(w_target.sum()) if weight is not None else int(valid.sum())
+    return q, count
+
+
+def _index_target(op, input, target, ignore_index):
+    """Class indices (N, d1, ...) checked against `input` (N, C, d1, ...), and which count."""
     t = _data(target)
     n, n_classes = input.shape[0], input.shape[1]
     expected = (n, *input.shape[2:])
@@ -369,20 +419,7 @@ def _index_target_weights(op, input, target, weight, ignore_index, smoothing):
             f"{input.shape} {input.dtype}, target {t.shape} {t.dtype}, ignore_index "
             f"{ignore_index})"
         )
-    # q is built classes-last, (M, C) with one row per target, then moved back to dim 1: one
-    # fancy-index write instead of put/take_along_axis (this runs on every training step)
-    dtype = input.dtype
-    safe = np.where(valid, t, 0).reshape(-1)
-    keep = valid.reshape(-1).astype(dtype)
-    w = np.ones(n_classes, dtype) if weight is None else weight
-    w_target = w[safe] * keep  # weight of each example's class; 0 where ignored
-    q = np.zeros((safe.size, n_classes), dtype)
-    if smoothing:
-        q += (smoothing / n_classes) * w * keep[:, None]
-    q[np.arange(safe.size), safe] += (1 - smoothing) * w_target
-    q = np.moveaxis(q.reshape(*t.shape, n_classes), -1, 1)
-    count = float(w_target.sum()) if weight is not None else int(valid.sum())
-    return q, count
+    return t, valid
 
 
 def _class_weight(op, weight, input):

@@ -11,6 +11,7 @@ from autodiff.ops.dropout import Dropout, dropout
 from autodiff.ops.loss import (
     BinaryCrossEntropy,
     BinaryCrossEntropyWithLogits,
+    ClassIndexCrossEntropy,
     SoftmaxCrossEntropy,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -165,7 +166,7 @@ SPECS = [
         fn=lambda x, **kw: cross_entropy(x, **kw),
         ref=_ref_cross_entropy,
         torch_fn=_torch_cross_entropy,
-        covers=(SoftmaxCrossEntropy,),
+        covers=(ClassIndexCrossEntropy, SoftmaxCrossEntropy),
         samples=(
             sample((4, 5), target=_targets((4,), 5, 0)),
             sample((1, 3), target=_targets((1,), 3, 1), reduction="sum"),
