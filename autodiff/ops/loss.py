@@ -1,7 +1,8 @@
 """Loss functions with PyTorch's semantics: weights, `ignore_index`, `reduction`.
 
-Three losses have their own rule, because composing them from primitives would lose precision
-or waste passes: softmax cross-entropy from logits, binary cross-entropy on probabilities
+Three losses have their own rules, because composing them from primitives would lose precision
+or waste passes: softmax cross-entropy from logits (a general rule for a dense target, and a
+lean one for plain class indices, the common case), binary cross-entropy on probabilities
 (PyTorch's clamped logs) and binary cross-entropy from logits. Those rules give the elementwise
 loss; reductions, `nll_loss`, `mse_loss` and `l1_loss` are compositions of graph ops.
 
