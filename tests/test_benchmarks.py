@@ -30,7 +30,15 @@ def _numpy_peer():
 
 def test_cli_quick_prints_table_and_writes_json(tmp_path):
     out = tmp_path / "bench.json"
-    args = ["-m", "benchmarks", "-k", "jgraph,matmul", "--quick", "--peers", "autodiff,torch,numpy"]
+    args = [
+        "-m",
+        "benchmarks",
+        "-k",
+        "jgraph,matmul,mlp,maxpool",
+        "--quick",
+        "--peers",
+        "autodiff,torch,numpy",
+    ]
     proc = subprocess.run(
         [sys.executable, *args, "--json", str(out)],
         cwd=ROOT,
@@ -42,7 +50,8 @@ def test_cli_quick_prints_table_and_writes_json(tmp_path):
     header = next(line for line in proc.stdout.splitlines() if line.startswith("| case"))
     for column in ("median", "p25 - p75", "runs", "vs torch", "rate", "first call"):
         assert column in header
-    assert "| jgraph " in proc.stdout and "| matmul " in proc.stdout
+    for case in ("jgraph", "matmul", "mlp", "maxpool"):
+        assert f"| {case} " in proc.stdout
     document = json.loads(out.read_text())
     machine = document["machine"]
     for key in ("cpu", "cores", "python", "versions", "blas", "numba_threading_layer"):
