@@ -32,3 +32,10 @@ PARALLEL = dict(JIT, parallel=True)
 # faster on chunk-sized operands. conv2d forward+backward on 32x64x32x32 float32 with 64 3x3
 # filters: 54 ms with 32 MiB chunks, 82 ms with 256 MiB (the whole batch in one chunk).
 COLS_BUDGET_BYTES = 32 * 2**20
+
+# Stride-1 convolutions with at most this many weights per group (filters per group times
+# C / groups * kh * kw) run as direct loops (direct.py) instead of im2col + GEMM: the GEMM is
+# too small to run near the BLAS peak. Forward+backward, float32, 2 threads: LeNet's 1->6 5x5
+# conv on 64x1x28x28 1.1 ms direct against 1.7 ms, its 6->16 5x5 conv on 64x6x14x14 2.4 ms
+# against 2.8 ms; 16->32 3x3 on 32x16x32x32 (4,608 weights) is a tie.
+DIRECT_MAX_GROUP_WEIGHTS = 4096

@@ -13,15 +13,19 @@ The batch is chunked so that ``cols`` stays under ``_config.COLS_BUDGET_BYTES``;
 is reused for every chunk (and for ``gcols``), which avoids re-faulting fresh pages each time.
 Backward recomputes ``cols`` instead of keeping it alive between forward and backward: im2col
 costs a fraction of the GEMMs, and a saved cols is ``K`` times the size of the input.
-Depthwise convolution (``groups == C``) skips im2col for direct kernels (``depthwise.py``).
+Two cases skip im2col for direct loops: small stride-1 convolutions (``direct.py``; the GEMM
+would be too shallow to run near the BLAS peak) and depthwise ones (``groups == C``,
+``depthwise.py``). ``_path`` chooses.
 """
 
 from typing import NamedTuple
 
 import numpy as np
 
+from . import _config
 from ._checks import as_float_array, padding4, pair, window
 from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
+from .direct import direct_backward_input, direct_backward_weight, direct_forward
 from .im2col import batch_chunk, col2im, im2col
 
 
@@ -81,7 +85,10 @@ def conv2d_forward(
     padding = _conv_padding(padding, kernel, stride, dilation)
     g = window("conv2d", x.shape, kernel, stride, padding, dilation)
     saved = ConvSaved(x, w, b is not None, stride, padding, dilation, int(groups))
-    if groups == c:
+    path = _path(saved)
+    if path == "direct":
+        return direct_forward(x, w, b, padding, dilation, groups, (g.oh, g.ow)), saved
+    if path == "depthwise":
         return depthwise_forward(x, w, b, stride, padding, dilation, (g.oh, g.ow)), saved
     y = np.empty((n, f, g.oh, g.ow), x.dtype)
     p = g.oh * g.ow
@@ -141,7 +148,13 @@ def conv2d_backward(
     gb = gy.sum(axis=(0, 2, 3)) if need_b and saved.has_bias else None
     if not (need_x or need_w):
         return None, None, gb
-    if groups == c:
+    path = _path(saved)
+    if path == "direct":
+        args = (saved.padding, saved.dilation, groups)
+        gx = direct_backward_input(gy, w, x.shape, *args) if need_x else None
+        gw = direct_backward_weight(gy, x, w.shape, *args) if need_w else None
+        return gx, gw, gb
+    if path == "depthwise":
         args = (saved.stride, saved.padding, saved.dilation)
         gx = depthwise_backward_input(gy, w, x.shape, *args) if need_x else None
         gw = depthwise_backward_weight(gy, x, w.shape, *args) if need_w else None
@@ -172,6 +185,19 @@ def conv2d_backward(
             col2im(gcols, (nb, *x.shape[1:]), *saved.geometry, out=gx[n0 : n0 + nb])
     gw = None if gw_t is None else np.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w.shape)
     return gx, gw, gb
+
+
+def _path(saved: ConvSaved) -> str:
+    """ "direct", "depthwise" or "im2col": the fastest kernels for this geometry."""
+    c = saved.x.shape[1]
+    f, cg, kh, kw = saved.w.shape
+    (dh, dw), (pt, pb, pl, pr) = saved.dilation, saved.padding
+    # direct_backward_input pads gy by d * (k - 1) - p, which must not be negative
+    fits = max(pt, pb) <= dh * (kh - 1) and max(pl, pr) <= dw * (kw - 1)
+    small = f // saved.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
+    if saved.stride == (1, 1) and fits and small and (cg > 1 or c == 1):
+        return "direct"
+    return "depthwise" if saved.groups == c else "im2col"
 
 
 def _check_arrays(x, w, b, groups) -> tuple:

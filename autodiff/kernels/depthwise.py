@@ -2,7 +2,8 @@
 
 A depthwise filter sees one channel, so im2col would copy ``kh * kw`` times the input to feed
 GEMMs only ``kh * kw`` deep; looping over the taps directly is about 9x faster (3x3 filters on a
-32x64x32x32 batch, forward and backward). ``C == 1`` with ``groups == 1`` takes this path too.
+32x64x32x32 batch, forward and backward). ``C == 1`` with ``groups == 1`` and a stride above 1
+takes this path too (with stride 1, ``direct.py`` is faster).
 
 Filter ``f`` reads input channel ``f // m``, ``m = F // C`` being the channel multiplier. Shapes
 follow ``conv2d_forward``: ``x (N, C, H, W)``, ``w (F, 1, kh, kw)``, ``y (N, F, oh, ow)``;

@@ -18,8 +18,9 @@ from numba.core.dispatcher import Dispatcher
 import autodiff.kernels as k
 
 x = np.ones((2, 2, 6, 6), np.float32)
-y, saved = k.conv2d_forward(x, np.ones((2, 2, 3, 3), np.float32), None, 1, 1)
-k.conv2d_backward(y, saved)
+for stride in (1, 2):  # direct loops, then im2col
+    y, saved = k.conv2d_forward(x, np.ones((2, 2, 3, 3), np.float32), None, stride, 1)
+    k.conv2d_backward(y, saved)
 y, saved = k.conv2d_forward(x, np.ones((2, 1, 3, 3), np.float32), None, 1, 1, 1, 2)
 k.conv2d_backward(y, saved)
 y, argmax = k.max_pool2d_forward(x, 2)
@@ -28,7 +29,7 @@ k.max_pool2d_backward(y, argmax, x.shape)
 k.avg_pool2d_backward(k.avg_pool2d_forward(x, 2), x.shape, 2)
 seconds = time.perf_counter() - start
 stats = {}
-for module in ("im2col", "pool", "depthwise", "_ranges"):
+for module in ("im2col", "direct", "pool", "depthwise", "_ranges"):
     module = f"autodiff.kernels.{module}"
     for name, f in vars(importlib.import_module(module)).items():
         if isinstance(f, Dispatcher):

@@ -1,9 +1,13 @@
-"""Array-level conv2d forward/backward against a direct loop, adjoint identities, and torch."""
+"""Array-level conv2d forward/backward against a direct loop, adjoint identities, and torch.
+
+Every test runs twice: with the direct stride-1 kernels off (im2col + GEMM, or the depthwise
+kernels) and with them taken wherever the geometry allows.
+"""
 
 import numpy as np
 import pytest
 
-from autodiff.kernels import _config, conv2d_backward, conv2d_forward
+from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward
 
 from . import reference as ref
 
@@ -18,8 +22,35 @@ CASES = [
     ((1, 2, 6, 7), (3, 2, 4, 2), 1, "same", (1, 2), 1, True),  # even kernel: asymmetric "same"
     ((2, 2, 5, 5), (3, 2, 3, 3), 1, "valid", 1, 1, True),
     ((3, 5, 7, 4), (2, 5, 1, 1), 3, 0, 1, 1, True),  # 1x1
+    ((2, 4, 7, 6), (6, 2, 3, 3), 1, (2, 0, 1, 2), (2, 1), 2, True),  # grouped, stride 1
+    ((2, 1, 9, 8), (3, 1, 5, 5), 1, 2, 1, 1, False),  # one input channel (LeNet's first layer)
+    ((1, 2, 5, 5), (2, 2, 1, 1), 1, 1, 1, 1, True),  # padding beyond the kernel's reach
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
+DEFAULT_DIRECT_LIMIT = _config.DIRECT_MAX_GROUP_WEIGHTS
+
+
+@pytest.fixture(autouse=True, params=["im2col", "direct"])
+def kernels_path(request, monkeypatch):
+    """Direct kernels off (limit 0), then on for any size."""
+    limit = 0 if request.param == "im2col" else 2**62
+    monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", limit)
+    return request.param
+
+
+def test_path_is_chosen_by_geometry(monkeypatch):
+    monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", DEFAULT_DIRECT_LIMIT)
+
+    def path(x_shape, w_shape, stride=1, padding=0, groups=1):
+        x, w = np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32)
+        return conv._path(conv2d_forward(x, w, None, stride, padding, 1, groups)[1])
+
+    assert path((2, 1, 28, 28), (6, 1, 5, 5), padding=2) == "direct"  # LeNet-5
+    assert path((2, 6, 14, 14), (16, 6, 5, 5)) == "direct"
+    assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "im2col"
+    assert path((2, 8, 8, 8), (8, 1, 3, 3), padding=1, groups=8) == "depthwise"
+    assert path((2, 1, 28, 28), (6, 1, 5, 5), stride=2) == "depthwise"
+    assert path((1, 2, 5, 5), (2, 2, 1, 1), padding=1) == "im2col"
 
 
 def make(case, dtype=np.float64, seed=0):
