@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from autodiff.kernels import axpby
 from optim.optimizer import Optimizer, require
 
 
@@ -29,10 +30,9 @@ def sgd_update(
         if momentum_buffer is None:
             momentum_buffer = g.copy()
         else:
-            momentum_buffer *= momentum
-            momentum_buffer += (1 - dampening) * g
+            axpby(momentum_buffer, momentum, g, 1 - dampening)
         g = g + momentum * momentum_buffer if nesterov else momentum_buffer
-    param -= lr * g
+    axpby(param, 1, g, -lr)
     return momentum_buffer
 
 

@@ -1,9 +1,10 @@
-"""Numba kernels on plain arrays: im2col/col2im, convolution and pooling.
+"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, in-place updates.
 
 Nothing here knows about ``Tensor``; the graph ops in ``autodiff.ops`` call these functions.
 Flags for every ``@njit`` and the im2col memory budget live in ``_config``.
 """
 
+from .axpby import axpby
 from .conv import ConvSaved, conv2d_backward, conv2d_forward
 from .im2col import batch_chunk, col2im, conv_output_size, im2col
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
@@ -12,6 +13,7 @@ __all__ = [
     "ConvSaved",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
+    "axpby",
     "batch_chunk",
     "col2im",
     "conv2d_backward",
