@@ -172,6 +172,7 @@ SPECS = [
             sample((1, 3), target=_targets((1,), 3, 1), reduction="sum"),
             sample((5, 4), t=(0,), target=_targets((5,), 4, 2), reduction="none"),
             sample((5,), target=np.array(3)),
+            sample((5, 4), target=_targets((5,), 4, 7, ignore=[0, 3])),  # mean over the kept 3
             sample((5, 4), target=_targets((5,), 4, 3, ignore=[1]), weight=_weights(4)),
             sample((5, 4), target=_targets((5,), 4, 4), weight=_weights(4), label_smoothing=0.2),
             sample(
