@@ -15,6 +15,7 @@ _NOTE_WIDTH = 70
 
 def format_seconds(seconds: float) -> str:
     """A duration with 3 significant digits in the unit that suits it (s, ms, us, ns)."""
+    seconds = float(f"{seconds:.3g}")  # rounded first, so 999.7 us shows as 1 ms, not 1e+03 us
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"

@@ -13,6 +13,7 @@ from benchmarks import timing
 from benchmarks.cases import all_cases
 from benchmarks.cli import select
 from benchmarks.peers import Peer, load_peers
+from benchmarks.report import format_seconds
 from benchmarks.runner import ERROR, NA, OK, check, compare, run_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -133,3 +134,9 @@ def test_select_matches_substrings():
     names = [c.name for c in select(all_cases(), "conv, pool")]
     assert names == ["conv_fwd", "conv_fwdbwd", "maxpool"]
     assert len(select(all_cases(), "")) == len(all_cases())
+
+
+def test_durations_round_before_choosing_the_unit():
+    assert format_seconds(0.0009997) == "1 ms"
+    assert format_seconds(0.0123) == "12.3 ms"
+    assert format_seconds(4.2e-8) == "42 ns"
