@@ -1,4 +1,4 @@
-"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, in-place updates.
+"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, ReLU, in-place updates.
 
 Nothing here knows about ``Tensor``; the graph ops in ``autodiff.ops`` call these functions.
 Flags for every ``@njit`` and the im2col memory budget live in ``_config``.
@@ -8,6 +8,7 @@ from .axpby import axpby
 from .conv import ConvSaved, conv2d_backward, conv2d_forward
 from .im2col import batch_chunk, col2im, conv_output_size, im2col
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from .relu import relu_backward, relu_forward
 
 __all__ = [
     "ConvSaved",
@@ -22,4 +23,6 @@ __all__ = [
     "im2col",
     "max_pool2d_backward",
     "max_pool2d_forward",
+    "relu_backward",
+    "relu_forward",
 ]

@@ -28,9 +28,11 @@ k.max_pool2d_forward(x, 3, 1, 1)
 k.max_pool2d_backward(y, argmax, x.shape)
 k.avg_pool2d_backward(k.avg_pool2d_forward(x, 2), x.shape, 2)
 k.axpby(x, 1.0, x.copy(), -0.1)
+for a in (x, np.ones(2**17, np.float32)):  # the serial and the parallel ReLU
+    k.relu_backward(a, k.relu_forward(a))
 seconds = time.perf_counter() - start
 stats = {}
-for module in ("im2col", "direct", "pool", "depthwise", "axpby", "_ranges"):
+for module in ("im2col", "direct", "pool", "depthwise", "axpby", "relu", "_ranges"):
     module = f"autodiff.kernels.{module}"
     for name, f in vars(importlib.import_module(module)).items():
         if isinstance(f, Dispatcher):
