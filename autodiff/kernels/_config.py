@@ -39,3 +39,7 @@ COLS_BUDGET_BYTES = 32 * 2**20
 # conv on 64x1x28x28 1.1 ms direct against 1.7 ms, its 6->16 5x5 conv on 64x6x14x14 2.4 ms
 # against 2.8 ms; 16->32 3x3 on 32x16x32x32 (4,608 weights) is a tie.
 DIRECT_MAX_GROUP_WEIGHTS = 4096
+
+# 3x3 stride-1 convolutions (one group, no dilation) with at least this many input and output
+# channels run as Winograd F(4x4, 3x3) (winograd.py) instead of im2col + GEMM.
+WINOGRAD_MIN_CHANNELS = 16

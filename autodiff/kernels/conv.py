@@ -13,9 +13,10 @@ The batch is chunked so that ``cols`` stays under ``_config.COLS_BUDGET_BYTES``;
 is reused for every chunk (and for ``gcols``), which avoids re-faulting fresh pages each time.
 Backward recomputes ``cols`` instead of keeping it alive between forward and backward: im2col
 costs a fraction of the GEMMs, and a saved cols is ``K`` times the size of the input.
-Two cases skip im2col for direct loops: small stride-1 convolutions (``direct.py``; the GEMM
-would be too shallow to run near the BLAS peak) and depthwise ones (``groups == C``,
-``depthwise.py``). ``_path`` chooses.
+Three cases skip im2col: small stride-1 convolutions run as direct loops (``direct.py``; the
+GEMM would be too shallow to run near the BLAS peak), depthwise ones too (``groups == C``,
+``depthwise.py``), and 3x3 stride-1 convolutions of one group with enough channels run as
+Winograd F(4x4, 3x3) (``winograd.py``; 4x fewer multiplications). ``_path`` chooses.
 """
 
 from typing import NamedTuple
@@ -27,6 +28,7 @@ from ._checks import as_float_array, padding4, pair, window
 from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
 from .direct import direct_backward_input, direct_backward_weight, direct_forward
 from .im2col import batch_chunk, col2im, im2col
+from .winograd import winograd_backward_input, winograd_backward_weight, winograd_forward
 
 
 class ConvSaved(NamedTuple):
@@ -90,6 +92,8 @@ def conv2d_forward(
         return direct_forward(x, w, b, padding, dilation, groups, (g.oh, g.ow)), saved
     if path == "depthwise":
         return depthwise_forward(x, w, b, stride, padding, dilation, (g.oh, g.ow)), saved
+    if path == "winograd":
+        return winograd_forward(x, w, b, padding, (g.oh, g.ow)), saved
     y = np.empty((n, f, g.oh, g.ow), x.dtype)
     p = g.oh * g.ow
     ck = c * g.kh * g.kw
@@ -159,6 +163,10 @@ def conv2d_backward(
         gx = depthwise_backward_input(gy, w, x.shape, *args) if need_x else None
         gw = depthwise_backward_weight(gy, x, w.shape, *args) if need_w else None
         return gx, gw, gb
+    if path == "winograd":
+        gx = winograd_backward_input(gy, w, x.shape, saved.padding) if need_x else None
+        gw = winograd_backward_weight(gy, x, saved.padding) if need_w else None
+        return gx, gw, gb
     p = g.oh * g.ow
     ck = c * g.kh * g.kw
     w3 = w.reshape(groups, f // groups, ck // groups)
@@ -188,7 +196,7 @@ def conv2d_backward(
 
 
 def _path(saved: ConvSaved) -> str:
-    """ "direct", "depthwise" or "im2col": the fastest kernels for this geometry."""
+    """ "direct", "depthwise", "winograd" or "im2col": the fastest kernels for this geometry."""
     c = saved.x.shape[1]
     f, cg, kh, kw = saved.w.shape
     (dh, dw), (pt, pb, pl, pr) = saved.dilation, saved.padding
@@ -197,6 +205,9 @@ def _path(saved: ConvSaved) -> str:
     small = f // saved.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
     if saved.stride == (1, 1) and fits and small and (cg > 1 or c == 1):
         return "direct"
+    wide = min(c, f) >= _config.WINOGRAD_MIN_CHANNELS
+    if (kh, kw) == (3, 3) and saved.stride == saved.dilation == (1, 1) and saved.groups == 1:
+        return "winograd" if wide else "im2col"
     return "depthwise" if saved.groups == c else "im2col"
 
 

@@ -1,7 +1,8 @@
 """Array-level conv2d forward/backward against a direct loop, adjoint identities, and torch.
 
-Every test runs twice: with the direct stride-1 kernels off (im2col + GEMM, or the depthwise
-kernels) and with them taken wherever the geometry allows.
+Every test runs three times: with the direct stride-1 and Winograd kernels off (im2col + GEMM,
+or the depthwise kernels), with the direct kernels taken wherever the geometry allows, and with
+Winograd taken for every 3x3 stride-1 convolution of one group.
 """
 
 import numpy as np
@@ -29,21 +30,26 @@ CASES = [
     ((2, 3, 5, 9), (4, 3, 3, 4), 1, 1, 1, 1, False),
     ((1, 2, 6, 12), (2, 2, 2, 8), 1, (0, 1, 3, 4), 1, 1, True),
     ((1, 2, 7, 16), (3, 2, 2, 6), 1, (1, 0, 2, 5), (1, 2), 1, True),
+    ((2, 5, 11, 10), (6, 5, 3, 3), 1, (2, 0, 1, 3), 1, 1, True),  # 3x3: partial Winograd tiles
 ]
 IDS = [f"case{i}" for i in range(len(CASES))]
 DEFAULT_DIRECT_LIMIT = _config.DIRECT_MAX_GROUP_WEIGHTS
+DEFAULT_WINOGRAD_MIN = _config.WINOGRAD_MIN_CHANNELS
 
 
-@pytest.fixture(autouse=True, params=["im2col", "direct"])
+@pytest.fixture(autouse=True, params=["im2col", "direct", "winograd"])
 def kernels_path(request, monkeypatch):
-    """Direct kernels off (limit 0), then on for any size."""
-    limit = 0 if request.param == "im2col" else 2**62
-    monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", limit)
+    """Direct and Winograd kernels off, then each on for any size."""
+    direct = 2**62 if request.param == "direct" else 0
+    winograd = 1 if request.param == "winograd" else 2**62
+    monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", direct)
+    monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", winograd)
     return request.param
 
 
 def test_path_is_chosen_by_geometry(monkeypatch):
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", DEFAULT_DIRECT_LIMIT)
+    monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", DEFAULT_WINOGRAD_MIN)
 
     def path(x_shape, w_shape, stride=1, padding=0, groups=1):
         x, w = np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32)
@@ -51,7 +57,10 @@ def test_path_is_chosen_by_geometry(monkeypatch):
 
     assert path((2, 1, 28, 28), (6, 1, 5, 5), padding=2) == "direct"  # LeNet-5
     assert path((2, 6, 14, 14), (16, 6, 5, 5)) == "direct"
-    assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "im2col"
+    assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "winograd"
+    assert path((2, 64, 8, 8), (64, 64, 3, 3), stride=2) == "im2col"
+    assert path((2, 64, 8, 8), (64, 32, 3, 3), groups=2) == "im2col"
+    assert path((2, 64, 8, 8), (64, 64, 5, 5)) == "im2col"
     assert path((2, 8, 8, 8), (8, 1, 3, 3), padding=1, groups=8) == "depthwise"
     assert path((2, 1, 28, 28), (6, 1, 5, 5), stride=2) == "depthwise"
     assert path((1, 2, 5, 5), (2, 2, 1, 1), padding=1) == "im2col"

@@ -1,0 +1,460 @@
+"""Winograd F(4x4, 3x3) convolution for 3x3 filters, stride 1, dilation 1, one group.
+
+Each 4x4 block of output comes from a 6x6 tile of padded input ``d`` (tiles overlap by 2)::
+
+    y_tile = A^T [(G w G^T) * (B^T d B)] A        (* is the elementwise product)
+
+with Lavin and Gray's matrices (interpolation points 0, 1, -1, 2, -2 and infinity)::
+
+    B^T = [[4,  0, -5,  0, 1, 0],     G = [[ 1/4,     0,    0],     A^T = [[1, 1,  1, 1,  1, 0],
+           [0, -4, -4,  1, 1, 0],          [-1/6,  -1/6, -1/6],            [0, 1, -1, 2, -2, 0],
+           [0,  4, -4, -1, 1, 0],          [-1/6,   1/6, -1/6],            [0, 1,  1, 4,  4, 0],
+           [0, -2, -1,  2, 1, 0],          [1/24, 1/12,  1/6],            [0, 1, -1, 8, -8, 1]]
+           [0,  2, -1, -2, 1, 0],          [1/24, -1/12, 1/6],
+           [0,  4,  0, -5, 0, 1]]          [   0,     0,    1]]
+
+Summed over input channels, the elementwise product becomes 36 independent GEMMs, one per
+position ``k`` of the 6x6 transformed tile: 4x fewer multiplications than im2col's GEMM, and no
+9-fold copy of the input. Layouts, for a chunk of ``nb`` samples with ``th = ceil(oh / 4)`` by
+``tw = ceil(ow / 4)`` tiles each: tile (ty, tx) covers output rows ``4 ty .. 4 ty + 3`` and
+columns ``4 tx .. 4 tx + 3`` and sits at slot ``t = (n * (th + 1) + ty) * tw + tx`` of
+``T = nb * (th + 1) * tw``; the extra band ``ty == th`` of every sample is scratch that keeps the
+kernels' loops long (see the note above the kernels) and is never used::
+
+    u = G w G^T              (36, F, C)   filter transform (numpy, float64, tiny)
+    v = B^T d B              (36, C, T)   input transform (numba)
+    m = u @ v                (36, F, T)   36 batched GEMMs (OpenBLAS)
+    y = A^T m A              (N, F, oh, ow) output transform (numba), partial last tiles cropped
+
+Gradients reuse the same pieces:
+
+* ``gx`` is the same convolution of ``gy`` with the filters rotated by 180 degrees and the
+  channel axes swapped, padded by ``2 - p`` on each side (negative padding crops).
+* ``gw``: with ``z = u * v`` the product above, ``dL/dz = A gy_tile A^T`` (the 6x6 "gradient
+  tile", ``gy`` zero beyond ``oh, ow``), so ``dL/du[k, f, c] = sum_t (A gy A^T)[k, f, t]
+  v[k, c, t]`` (36 GEMMs contracting over tiles) and ``gw = G^T (dL/du) G``.
+
+The batch is chunked so that one transformed buffer stays under ``_config.COLS_BUDGET_BYTES``
+and ``_TILE_BUFFER_BYTES`` (cache-sized); buffers are allocated once per call and reused by every
+chunk. The tile kernels are generic over float32/float64 and multiply only by small integers
+(exact); the fractions of ``G`` are applied to the filters in float64. The points +-2 make the
+transforms amplify rounding error more than F(2x2, 3x3) does: float32 results are off from
+float64 by about 1e-6 of their largest magnitude (3x im2col's; see the tests).
+"""
+
+import itertools
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+from numba import njit
+from threadpoolctl import ThreadpoolController
+
+from . import _config
+
+_G = np.array(
+    [
+        [1 / 4, 0, 0],
+        [-1 / 6, -1 / 6, -1 / 6],
+        [-1 / 6, 1 / 6, -1 / 6],
+        [1 / 24, 1 / 12, 1 / 6],
+        [1 / 24, -1 / 12, 1 / 6],
+        [0, 0, 1],
+    ]
+)
+
+
+def winograd_forward(x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tuple) -> np.ndarray:
+    """Cross-correlate ``x`` with 3x3 filters ``w``, stride 1, by Winograd F(4x4, 3x3).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, H, W), float32 or float64, C-contiguous
+    w : ndarray, shape (F, C, 3, 3), dtype of ``x``
+    b : ndarray, shape (F,), dtype of ``x``, or None
+    padding : (top, bottom, left, right)
+        Zero padding; entries may be negative (crop), as the input-gradient path needs.
+    out_hw : (oh, ow)
+        ``(H + top + bottom - 2, W + left + right - 2)``, both >= 1.
+
+    Returns
+    -------
+    y : ndarray, shape (N, F, oh, ow), dtype of ``x``
+    """
+    n, c = x.shape[:2]
+    f = w.shape[0]
+    oh, ow = out_hw
+    th, tw = -(-oh // 4), -(-ow // 4)
+    tiles = (th + 1) * tw
+    u = filter_transform(w)
+    bias = np.zeros(f, x.dtype) if b is None else b
+    y = np.empty((n, f, oh, ow), x.dtype)
+    chunk = _chunk(n, 36 * max(c, f) * tiles * x.itemsize)
+
+    def samples(lo: int, hi: int) -> None:
+        v_buf = np.empty(36 * c * chunk * tiles, x.dtype)
+        m_buf = np.empty(36 * f * chunk * tiles, x.dtype)
+        for n0 in range(lo, hi, chunk):
+            nb = min(chunk, hi - n0)
+            # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
+            v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
+            _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, tw, _block(tiles))
+            m = m_buf[: 36 * f * nb * tiles].reshape(36, f, nb * tiles)
+            np.matmul(u, v, out=m)
+            _output_transform(m, bias, y[n0 : n0 + nb], th, tw, _block(tiles))
+
+    _split(samples, n, chunk)
+    return y
+
+
+def winograd_backward_input(gy: np.ndarray, w: np.ndarray, x_shape: tuple, padding: tuple):
+    """Gradient of ``winograd_forward`` with respect to ``x``, shape ``x_shape``.
+
+    The "full" correlation of ``gy`` (N, F, oh, ow) with ``w`` (F, C, 3, 3) rotated by 180
+    degrees and transposed to (C, F, 3, 3), padded by ``2 - p`` per side; dtype of ``gy``.
+    """
+    top, bottom, left, right = padding
+    w_rot = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    flipped = (2 - top, 2 - bottom, 2 - left, 2 - right)
+    return winograd_forward(gy, w_rot, None, flipped, x_shape[2:])
+
+
+def winograd_backward_weight(gy: np.ndarray, x: np.ndarray, padding: tuple) -> np.ndarray:
+    """Gradient of ``winograd_forward`` with respect to ``w``: shape (F, C, 3, 3), dtype of ``x``.
+
+    ``gy`` is (N, F, oh, ow) and ``x`` (N, C, H, W), both C-contiguous; ``padding`` as in the
+    forward. Per chunk, ``gu += v @ (A gy A^T)^T`` over tiles, then ``gw = G^T gu G``.
+    """
+    n, c = x.shape[:2]
+    f, oh, ow = gy.shape[1:]
+    th, tw = -(-oh // 4), -(-ow // 4)
+    tiles = (th + 1) * tw
+    chunk = _chunk(n, 36 * max(c, f) * tiles * x.itemsize)
+
+    def samples(lo: int, hi: int) -> np.ndarray:
+        v_buf = np.empty(36 * c * chunk * tiles, x.dtype)
+        g_buf = np.empty(36 * f * chunk * tiles, x.dtype)
+        # Accumulated as (36, C, F): v @ g^T ran faster in OpenBLAS than g @ v^T.
+        gu = np.zeros((36, c, f), x.dtype)
+        part = np.empty_like(gu)
+        for n0 in range(lo, hi, chunk):
+            nb = min(chunk, hi - n0)
+            v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
+            _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, tw, _block(tiles))
+            g = g_buf[: 36 * f * nb * tiles].reshape(36, f, nb * tiles)
+            _grad_transform(gy[n0 : n0 + nb], g, th, tw, _block(tiles))
+            np.matmul(v, g.transpose(0, 2, 1), out=part)
+            gu += part
+        return gu
+
+    gu = sum(_split(samples, n, chunk))
+    gu = gu.transpose(2, 1, 0).reshape(f, c, 6, 6).astype(np.float64)
+    return (_G.T @ gu @ _G).astype(x.dtype)
+
+
+def _split(samples, n: int, chunk: int) -> list:
+    """``[samples(lo, hi), ...]`` over contiguous ranges covering ``range(n)``, in parallel.
+
+    One range per worker thread (``numba.get_num_threads()`` of them, at most one per chunk),
+    each running the whole pipeline single-threaded, with BLAS limited to one thread meanwhile.
+    Why not numba-parallel transforms around multithreaded GEMMs: OpenBLAS's workers spin after
+    each GEMM and the numba workers then share the cores with them. Forward on 32x64x32x32
+    float32 with 64 filters, 2 cores: 9-10 ms this way, 11-14 ms the other.
+    """
+    workers = max(1, min(numba.get_num_threads(), -(-n // chunk)))
+    if workers == 1:
+        return [samples(0, n)]
+    bounds = [n * i // workers for i in range(workers + 1)]
+    global _POOL, _BLAS
+    if _POOL is None or _POOL._max_workers < workers:
+        _POOL = ThreadPoolExecutor(workers, thread_name_prefix="autodiff-winograd")
+        _BLAS = ThreadpoolController().select(user_api="blas")
+    with _BLAS.limit(limits=1):
+        runs = [_POOL.submit(samples, lo, hi) for lo, hi in itertools.pairwise(bounds)]
+        return [r.result() for r in runs]
+
+
+# Created on first use: the worker threads, and the handle on the BLAS libraries loaded then.
+_POOL = None
+_BLAS = None
+
+
+def filter_transform(w: np.ndarray) -> np.ndarray:
+    """``u[k, f, c] = (G w[f, c] G^T)[k // 6, k % 6]``: (F, C, 3, 3) -> (36, F, C), same dtype.
+
+    Computed in float64, so the fractions of ``G`` cost float32 one rounding only.
+    """
+    f, c = w.shape[:2]
+    u = (_G @ w.astype(np.float64) @ _G.T).reshape(f, c, 36)
+    return np.ascontiguousarray(u.transpose(2, 0, 1), dtype=w.dtype)
+
+
+def _chunk(n: int, per_sample: int) -> int:
+    """Samples per chunk so one transformed buffer fits both budgets (at least 1)."""
+    budget = min(_config.COLS_BUDGET_BYTES, _TILE_BUFFER_BYTES)
+    return int(max(1, min(n, budget // max(per_sample, 1))))
+
+
+# Bytes of one transformed buffer per chunk, below ``_config.COLS_BUDGET_BYTES``: the transforms
+# write and read these buffers at cache speed only while chunks are small, and the GEMMs get
+# thin (per-call overhead) when they are too small.
+_TILE_BUFFER_BYTES = 4 * 2**20
+
+
+def _block(slots: int) -> int:
+    """Planes per kernel block: the scratch (about 36 values per tile slot) stays in L2."""
+    return max(1, _SCRATCH_ELEMENTS // (36 * slots))
+
+
+_SCRATCH_ELEMENTS = 2**15
+
+
+# The tile kernels work on blocks of planes whose tiles are consecutive in the transformed
+# buffers, and give every plane one extra band of tiles (``ty == th``, whose values are never
+# used; zero in the gradient tiles): tile slot ``u = ty * tw + tx`` of plane p and the slot one
+# band down, ``u + tw``, then sit at fixed distances from ``p * (th + 1) * tw + u`` across the
+# whole block, so each transform step is one long unit-stride loop over the block (loops over one
+# row of tiles are too short for LLVM's vector body and run scalar). The extra band costs
+# ``1 / th`` more GEMM work. Flat views and uint64 offsets as in im2col.py keep numba's
+# negative-index checks out of the loops. Blocks are independent.
+
+
+@njit(**_config.JIT, inline="always")
+def _steps(d0, dstep):
+    """``d0 + i * dstep`` for ``i < 6``, as uint64 (an int64 would bring back index checks)."""
+    d1 = d0 + dstep
+    d2 = d1 + dstep
+    d3 = d2 + dstep
+    d4 = d3 + dstep
+    return d0, d1, d2, d3, d4, d4 + dstep
+
+
+@njit(**_config.JIT, inline="always")
+def _bt(dst, d0, dstep, src, s, sstride, n):
+    """``dst[d0 + i * dstep + t] = sum_k B^T[i, k] src[s[k] + t * sstride]`` for ``t < n``.
+
+    All offsets are uint64; ``s`` is a 6-tuple.
+    """
+    d0, d1, d2, d3, d4, d5 = _steps(d0, dstep)
+    s0, s1, s2, s3, s4, s5 = s
+    for t in range(n):
+        q = t * sstride
+        a0 = src[s0 + q]
+        a1 = src[s1 + q]
+        a2 = src[s2 + q]
+        a3 = src[s3 + q]
+        a4 = src[s4 + q]
+        a5 = src[s5 + q]
+        # Shared partial sums: rows 1/2 and 3/4 differ only in the signs of a1 and a3.
+        p = a4 - 4 * a2
+        r = 4 * a1 - a3
+        h = a4 - a2
+        e = 2 * (a1 - a3)
+        dst[d0 + t] = 4 * a0 - 5 * a2 + a4
+        dst[d1 + t] = p - r
+        dst[d2 + t] = p + r
+        dst[d3 + t] = h - e
+        dst[d4 + t] = h + e
+        dst[d5 + t] = 4 * a1 - 5 * a3 + a5
+
+
+@njit(**_config.JIT, inline="always")
+def _at(dst, d0, dstep, src, s0, sstep, n):
+    """``dst[d0 + i * dstep + t] = sum_k A^T[i, k] src[s0 + k * sstep + t]`` for ``t < n``."""
+    d0, d1, d2, d3, _, _ = _steps(d0, dstep)
+    s0, s1, s2, s3, s4, s5 = _steps(s0, sstep)
+    for t in range(n):
+        a1 = src[s1 + t]
+        a2 = src[s2 + t]
+        a3 = src[s3 + t]
+        a4 = src[s4 + t]
+        p1 = a1 + a2
+        m1 = a1 - a2
+        p3 = a3 + a4
+        m3 = a3 - a4
+        dst[d0 + t] = src[s0 + t] + p1 + p3
+        dst[d1 + t] = m1 + 2 * m3
+        dst[d2 + t] = p1 + 4 * p3
+        dst[d3 + t] = m1 + 8 * m3 + src[s5 + t]
+
+
+@njit(**_config.JIT, inline="always")
+def _a(dst, d0, dstep, src, s0, sstep, n):
+    """``dst[d0 + i * dstep + t] = sum_k A[i, k] src[s0 + k * sstep + t]`` for ``t < n``."""
+    d0, d1, d2, d3, d4, d5 = _steps(d0, dstep)
+    s0, s1, s2, s3, _, _ = _steps(s0, sstep)
+    for t in range(n):
+        a0 = src[s0 + t]
+        a1 = src[s1 + t]
+        a2 = src[s2 + t]
+        a3 = src[s3 + t]
+        e = a0 + a2
+        o = a1 + a3
+        e4 = a0 + 4 * a2
+        o4 = 2 * a1 + 8 * a3
+        dst[d0 + t] = a0
+        dst[d1 + t] = e + o
+        dst[d2 + t] = e - o
+        dst[d3 + t] = e4 + o4
+        dst[d4 + t] = e4 - o4
+        dst[d5 + t] = a3
+
+
+@njit(**_config.JIT)
+def _input_transform(x, v, pt, pl, th, tw, block):
+    """``v[k, c, (n, u)] = (B^T d B)[k]`` for the 6x6 tile ``d`` of zero-padded ``x`` at slot u.
+
+    ``x`` is (nb, C, H, W), ``v`` is (36, C, nb * (th + 1) * tw). Tile (ty, tx) starts at row
+    ``4 ty - pt``, column ``4 tx - pl`` of ``x``; ``pt``/``pl`` may be negative.
+    """
+    nb, c, h, w = x.shape
+    xf = x.ravel()
+    vf = v.ravel()
+    bands = th + 1
+    slots = bands * tw
+    planes = nb * c
+    stride_k = np.uint64(planes * slots)
+    stride_k6 = np.uint64(6) * stride_k
+    utw = np.uint64(tw)
+    # rows[6 * (r % 4) + j] is column j of B applied along padded row 4 ty + r % 4 of each
+    # tile, at every slot of the block, plus one zero band at the end for the last plane's
+    # extra band.
+    rlen = np.uint64((block * bands + 1) * tw)
+    rlen6 = np.uint64(6) * rlen
+    lo = max(0, pl)
+    hi = min(4 * tw + 2, w + pl)
+    for blk in range((planes + block - 1) // block):
+        p0 = blk * block
+        held = min(block, planes - p0)  # planes in this block
+        rows = np.empty(24 * (block * bands + 1) * tw, x.dtype)
+        line = np.zeros(4 * tw + 2, x.dtype)
+        # The band after the last plane is read by that plane's extra band only: keep it zero.
+        for e in range(24):
+            end = np.uint64(e) * rlen + np.uint64(held * bands * tw)
+            rows[end : end + utw] = 0
+        for k in range(held):
+            # Slots run over (c, n); x is stored (n, c).
+            ci = (p0 + k) // nb
+            n = p0 + k - ci * nb
+            plane = (n * c + ci) * h * w
+            for r in range(4 * bands):
+                xr = r - pt
+                if xr < 0 or xr >= h or hi <= lo:
+                    line[:] = 0
+                else:
+                    line[:lo] = 0
+                    line[hi:] = 0
+                    src = np.uint64(plane + xr * w - pl)
+                    for e in range(np.uint64(lo), np.uint64(hi)):
+                        line[e] = xf[src + e]
+                slot = np.uint64((k * bands + r // 4) * tw)
+                out = np.uint64(6 * (r % 4)) * rlen + slot
+                _bt(rows, out, rlen, line, _steps(np.uint64(0), np.uint64(1)), np.uint64(4), utw)
+        # B^T down the columns: tile row i is rows[i % 4], one band (tw slots) on when i >= 4.
+        base = np.uint64(p0 * slots)
+        count = np.uint64(held * slots)
+        for j in range(6):
+            s0, s1, s2, s3, _, _ = _steps(np.uint64(j) * rlen, rlen6)
+            tile_rows = (s0, s1, s2, s3, s0 + utw, s1 + utw)
+            out = np.uint64(j) * stride_k + base
+            _bt(vf, out, stride_k6, rows, tile_rows, np.uint64(1), count)
+
+
+@njit(**_config.JIT)
+def _output_transform(m, bias, y, th, tw, block):
+    """``y[n, f]`` tile (ty, tx) = ``A^T m[:, f, (n, u)] A + bias[f]``, cropped to (oh, ow).
+
+    ``m`` is (36, F, nb * (th + 1) * tw); the extra band of each plane is ignored.
+    """
+    nb, f, oh, ow = y.shape
+    mf = m.ravel()
+    yf = y.ravel()
+    slots = (th + 1) * tw
+    planes = nb * f
+    stride_k = np.uint64(planes * slots)
+    stride_k6 = np.uint64(6) * stride_k
+    clen = np.uint64(block * slots)
+    clen6 = np.uint64(6) * clen
+    four = np.uint64(4)
+    for blk in range((planes + block - 1) // block):
+        p0 = blk * block
+        held = min(block, planes - p0)
+        count = np.uint64(held * slots)
+        base = np.uint64(p0 * slots)
+        cols = np.empty(24 * block * slots, y.dtype)
+        half = np.empty(4 * block * slots, y.dtype)
+        # A^T down the columns: cols[6 a + j] = row a of the 4x6 half-transformed tiles. Each
+        # m[k] is read once: it is the largest buffer, and no longer in L1.
+        for j in range(6):
+            m0 = base + np.uint64(j) * stride_k
+            _at(cols, np.uint64(j) * clen, clen6, mf, m0, stride_k6, count)
+        for a in range(4):
+            # A along the rows: half[b] = output column b of output row a of each tile.
+            _at(half, np.uint64(0), clen, cols, np.uint64(6 * a) * clen, clen, count)
+            # Scatter, dropping rows/columns past the edge. Slots run over (f, n); y is
+            # stored (n, f).
+            for k in range(held):
+                fo = (p0 + k) // nb
+                n = p0 + k - fo * nb
+                bf = bias[fo]
+                for ty in range(th):
+                    r = 4 * ty + a
+                    if r >= oh:
+                        continue
+                    row = np.uint64(((n * f + fo) * oh + r) * ow)
+                    src = np.uint64(k * slots + ty * tw)
+                    h0, h1, h2, h3, _, _ = _steps(src, clen)
+                    for tx in range(np.uint64(ow // 4)):
+                        o = row + four * tx
+                        yf[o] = half[h0 + tx] + bf
+                        yf[o + 1] = half[h1 + tx] + bf
+                        yf[o + 2] = half[h2 + tx] + bf
+                        yf[o + 3] = half[h3 + tx] + bf
+                    for e in range(ow % 4):
+                        col = np.uint64(ow - ow % 4 + e)
+                        yf[row + col] = half[np.uint64(e) * clen + src + np.uint64(tw - 1)] + bf
+
+
+@njit(**_config.JIT)
+def _grad_transform(gy, g, th, tw, block):
+    """``g[k, f, (n, u)] = (A gy_tile A^T)[k]`` for the 4x4 tile of ``gy`` at slot u.
+
+    ``g`` is (36, F, nb * (th + 1) * tw); entries past the edge of ``gy`` and the extra band
+    of each plane are zero, so they add nothing to the weight gradient.
+    """
+    nb, f, oh, ow = gy.shape
+    gyf = gy.ravel()
+    gf = g.ravel()
+    slots = (th + 1) * tw
+    planes = nb * f
+    stride_k = np.uint64(planes * slots)
+    dlen = np.uint64(block * slots)
+    dlen4 = np.uint64(4) * dlen
+    four = np.uint64(4)
+    for blk in range((planes + block - 1) // block):
+        p0 = blk * block
+        held = min(block, planes - p0)
+        count = np.uint64(held * slots)
+        # d[4 a + b] = gy[4 ty + a, 4 tx + b] at slot (ty, tx).
+        d = np.zeros(16 * block * slots, gy.dtype)
+        rows = np.empty(24 * block * slots, gy.dtype)
+        for k in range(held):
+            fo = (p0 + k) // nb
+            n = p0 + k - fo * nb
+            for a in range(4):
+                for ty in range(th):
+                    r = 4 * ty + a
+                    if r >= oh:
+                        continue
+                    row = np.uint64(((n * f + fo) * oh + r) * ow)
+                    for b in range(4):
+                        dst = np.uint64(4 * a + b) * dlen + np.uint64(k * slots + ty * tw)
+                        for tx in range(np.uint64((ow - b + 3) // 4)):
+                            d[dst + tx] = gyf[row + four * tx + np.uint64(b)]
+        # A down the columns: rows[4 i + b] = row i of the 6x4 tiles; then A^T along the rows.
+        for b in range(4):
+            _a(rows, np.uint64(b) * dlen, dlen4, d, np.uint64(b) * dlen, dlen4, count)
+        base = np.uint64(p0 * slots)
+        for i in range(6):
+            out = np.uint64(6 * i) * stride_k + base
+            _a(gf, out, stride_k, rows, np.uint64(4 * i) * dlen, dlen, count)

@@ -1,0 +1,204 @@
+"""Winograd F(4x4, 3x3) convolution: forward, input and weight gradients against the im2col path,
+a direct loop and torch, over shapes with partial tiles, every padding, batch chunking and the
+split of the batch over worker threads."""
+
+import numpy as np
+import pytest
+
+from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward
+from autodiff.kernels import winograd as winograd_module
+from autodiff.kernels.winograd import (
+    filter_transform,
+    winograd_backward_input,
+    winograd_backward_weight,
+    winograd_forward,
+)
+
+from . import reference as ref
+
+# (x shape (N, C, H, W), filters F, padding (top, bottom, left, right))
+CASES = [
+    ((2, 3, 8, 8), 4, (1, 1, 1, 1)),  # whole tiles
+    ((2, 3, 7, 9), 4, (1, 1, 1, 1)),  # partial last tiles (3 rows, 1 column)
+    ((1, 2, 6, 11), 3, (0, 0, 0, 0)),  # batch 1, no padding, non-square
+    ((2, 3, 13, 14), 5, (1, 1, 1, 1)),  # several tiles each way, partial by 1 and 2
+    ((2, 2, 5, 4), 5, (2, 2, 2, 2)),  # padding 2: the input gradient pads by 0
+    ((2, 3, 6, 7), 2, (0, 2, 1, 0)),  # asymmetric
+    ((1, 1, 5, 6), 2, (1, 0, 2, 1)),  # C = 1 (conv2d itself sends this to depthwise)
+    ((3, 4, 4, 5), 1, (1, 1, 0, 2)),  # F = 1
+    ((1, 2, 3, 3), 3, (0, 0, 0, 0)),  # a single 1x1 output
+    ((2, 2, 4, 4), 2, (3, 1, 0, 4)),  # padding > 2: the input gradient crops
+]
+IDS = [f"{x}x{f}-pad{p}".replace(" ", "") for x, f, p in CASES]
+
+
+def make(case, dtype=np.float64, seed=0):
+    """Random x, w (F, C, 3, 3), b and gy for a case."""
+    x_shape, f, padding = case
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal((f, x_shape[1], 3, 3)).astype(dtype)
+    b = rng.standard_normal(f).astype(dtype)
+    gy = rng.standard_normal((x_shape[0], f, *out_hw(case))).astype(dtype)
+    return x, w, b, gy
+
+
+def out_hw(case):
+    """(oh, ow) of a 3x3 stride-1 correlation."""
+    (_, _, h, w), _, (top, bottom, left, right) = case
+    return h + top + bottom - 2, w + left + right - 2
+
+
+def winograd(case, x, w, b, gy):
+    """y, gx, gw from the Winograd functions directly."""
+    padding = case[2]
+    y = winograd_forward(x, w, b, padding, out_hw(case))
+    gx = winograd_backward_input(gy, w, x.shape, padding)
+    gw = winograd_backward_weight(gy, x, padding)
+    return y, gx, gw
+
+
+def conv2d(monkeypatch, case, x, w, b, gy, min_channels):
+    """y, gx, gw, gb from conv2d with ``_config.WINOGRAD_MIN_CHANNELS = min_channels``."""
+    with monkeypatch.context() as m:
+        m.setattr(_config, "WINOGRAD_MIN_CHANNELS", min_channels)
+        m.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", 0)
+        y, saved = conv2d_forward(x, w, b, 1, case[2])
+        return (y, *conv2d_backward(gy, saved))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_matches_direct_loop(case):
+    x, w, b, gy = make(case)
+    y, gx, gw = winograd(case, x, w, b, gy)
+    expected = ref.conv2d(x, w, b, (1, 1), case[2], (1, 1), 1)
+    np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
+    # The gradients of a correlation, as sums of products over the padded input.
+    xp = ref.pad(x, *case[2])
+    (oh, ow), (top, _, left, _) = out_hw(case), case[2]
+    gw_ref = np.zeros_like(w)
+    gxp = np.zeros_like(xp)
+    for i in range(3):
+        for j in range(3):
+            gw_ref[:, :, i, j] = np.einsum("nfhw,nchw->fc", gy, xp[:, :, i : i + oh, j : j + ow])
+            gxp[:, :, i : i + oh, j : j + ow] += np.einsum("nfhw,fc->nchw", gy, w[:, :, i, j])
+    gx_ref = gxp[:, :, top : top + x.shape[2], left : left + x.shape[3]]
+    np.testing.assert_allclose(gx, gx_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(gw, gw_ref, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c[0][1] > 1], ids=lambda c: str(c[0]))
+def test_conv2d_dispatches_and_matches_im2col(monkeypatch, case):
+    x, w, b, gy = make(case)
+    calls = []
+    for name in ("winograd_forward", "winograd_backward_input", "winograd_backward_weight"):
+        real = getattr(conv, name)
+        monkeypatch.setattr(conv, name, lambda *a, real=real: calls.append(a) or real(*a))
+    got = conv2d(monkeypatch, case, x, w, b, gy, min_channels=1)
+    assert len(calls) == 3
+    expected = conv2d(monkeypatch, case, x, w, b, gy, min_channels=2**62)
+    assert len(calls) == 3
+    for g, e in zip(got, expected, strict=True):
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "w_shape,stride,dilation,groups",
+    [
+        ((4, 4, 3, 3), 2, 1, 1),
+        ((4, 4, 3, 3), 1, 2, 1),
+        ((4, 2, 3, 3), 1, 1, 2),
+        ((4, 4, 3, 2), 1, 1, 1),
+        ((4, 4, 5, 5), 1, 1, 1),
+    ],
+)
+def test_other_geometries_keep_im2col(monkeypatch, w_shape, stride, dilation, groups):
+    def fail(*args):
+        raise AssertionError("Winograd called outside 3x3, stride 1, dilation 1, groups 1")
+
+    for name in ("winograd_forward", "winograd_backward_input", "winograd_backward_weight"):
+        monkeypatch.setattr(conv, name, fail)
+    monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", 1)
+    x = np.ones((2, 4, 9, 9))
+    y, saved = conv2d_forward(x, np.ones(w_shape), None, stride, 1, dilation, groups)
+    conv2d_backward(np.ones_like(y), saved)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_dtype_is_preserved(case, dtype):
+    x, w, b, gy = make(case, dtype)
+    for out in winograd(case, x, w, None, gy):
+        assert out.dtype == dtype
+    assert filter_transform(w).dtype == dtype
+
+
+@pytest.mark.parametrize("channels", [64, 256])
+def test_float32_error_stays_near_float32_rounding(channels):
+    # Error against float64 on a realistic layer, relative to the largest magnitude: the points
+    # +-2 scale tile entries by up to 100 (B^T d B) and 64 (A^T m A) before they cancel, which
+    # costs about 4 bits over im2col. Measured for y, gx, gw: 4.3e-6, 3.8e-6, 3.5e-6 at 64
+    # channels, 8.7e-6, 5.4e-6, 4.6e-6 at 256 (im2col: 2e-7 to 7e-7); RMS error 1e-6 to 3e-6.
+    case = ((4, channels, 14, 13), 32, (1, 1, 1, 1))
+    x, w, b, gy = make(case)
+    exact = winograd(case, x, w, b, gy)
+    single = winograd(case, *(a.astype(np.float32) for a in (x, w, b, gy)))
+    for got, want in zip(single, exact, strict=True):
+        scale = np.abs(want).max()
+        assert np.abs(got - want).max() / scale < 2e-5
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_batch_chunks_plane_blocks_and_threads_give_the_same_result(monkeypatch, threads):
+    case = ((7, 3, 11, 10), 4, (1, 2, 0, 1))
+    x, w, b, gy = make(case)
+    with monkeypatch.context() as m:
+        m.setattr(winograd_module.numba, "get_num_threads", lambda: 1)
+        whole = winograd(case, x, w, b, gy)
+    # Output (12, 9) and input (11, 10) both give 3 x 3 tiles, plus one spare band: 12 slots per
+    # plane. One sample's transformed tiles take 36 * max(C, F) * 12 * 8 bytes; this budget
+    # gives chunks of 2 samples (the threads take 7 samples as 3 + 4 or 2 + 2 + 3, so some end
+    # on a short chunk), and the kernels work on blocks of 3 planes (4 to 8 planes per chunk).
+    monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * 36 * 4 * 12 * 8 + 100)
+    monkeypatch.setattr(winograd_module, "_SCRATCH_ELEMENTS", 3 * 36 * 12)
+    monkeypatch.setattr(winograd_module.numba, "get_num_threads", lambda: threads)
+    assert winograd_module._block(12) == 3
+    assert winograd_module._chunk(7, 36 * 4 * 12 * 8) == 2
+    for got, want in zip(winograd(case, x, w, b, gy), whole, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_backward_is_the_adjoint_of_forward():
+    case = ((2, 3, 7, 5), 4, (0, 1, 2, 1))
+    x, w, _, gy = make(case)
+    dx, dw, _, _ = make(case, seed=1)
+    _, gx, gw = winograd(case, x, w, None, gy)
+    fwd = lambda a, f: winograd_forward(a, f, None, case[2], out_hw(case))  # noqa: E731
+    assert np.isclose(np.vdot(gy, fwd(dx, w)), np.vdot(gx, dx))
+    assert np.isclose(np.vdot(gy, fwd(x, dw)), np.vdot(gw, dw))
+
+
+def test_nan_propagates():
+    case = CASES[1]
+    x, w, b, gy = make(case)
+    x[0, 0, 3, 4] = np.nan
+    y, _, gw = winograd(case, x, w, b, gy)
+    assert np.isnan(y[0, :, 2:5, 3:6]).all() and not np.isnan(y[1]).any()
+    assert np.isnan(gw[:, 0]).all()
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_against_torch(case):
+    torch = pytest.importorskip("torch")
+    x, w, b, gy = make(case, np.float32)
+    y, gx, gw = winograd(case, x, w, b, gy)
+    xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
+    top, bottom, left, right = case[2]
+    x_in = torch.nn.functional.pad(xt, (left, right, top, bottom))
+    yt = torch.nn.functional.conv2d(x_in, wt, torch.from_numpy(b))
+    yt.backward(torch.from_numpy(gy))
+    # 1e-4, as test_conv.py: F(4x4, 3x3) rounds about 10x more than a GEMM (see above), so
+    # entries of magnitude ~5 miss torch's by up to 5e-5.
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(gw, wt.grad.numpy(), rtol=1e-4, atol=1e-4)
