@@ -17,9 +17,10 @@ Summed over input channels, the elementwise product becomes 36 independent GEMMs
 position ``k`` of the 6x6 transformed tile: 4x fewer multiplications than im2col's GEMM, and no
 9-fold copy of the input. Layouts, for a chunk of ``nb`` samples with ``th = ceil(oh / 4)`` by
 ``tw = ceil(ow / 4)`` tiles each: tile (ty, tx) covers output rows ``4 ty .. 4 ty + 3`` and
-columns ``4 tx .. 4 tx + 3`` and sits at slot ``t = (n * (th + 1) + ty) * tw + tx`` of
-``T = nb * (th + 1) * tw``; the extra band ``ty == th`` of every sample is scratch that keeps the
-kernels' loops long (see the note above the kernels) and is never used::
+columns ``4 tx .. 4 tx + 3`` and sits at slot ``t = (n * (th + 1) + ty) * cols + tx`` of
+``T = nb * (th + 1) * cols``, ``cols = tw + 1``; the spare band ``ty == th`` and column
+``tx == tw`` of every sample are scratch that keeps the kernels' loops long (see the note above
+the kernels) and are never used::
 
     u = G w G^T              (36, F, C)   filter transform (numpy, float64, tiny)
     v = B^T d B              (36, C, T)   input transform (numba)
@@ -84,8 +85,8 @@ def winograd_forward(x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tu
     n, c = x.shape[:2]
     f = w.shape[0]
     oh, ow = out_hw
-    th, tw = -(-oh // 4), -(-ow // 4)
-    tiles = (th + 1) * tw
+    th, cols = -(-oh // 4), -(-ow // 4) + 1
+    tiles = (th + 1) * cols
     u = filter_transform(w)
     bias = np.zeros(f, x.dtype) if b is None else b
     y = np.empty((n, f, oh, ow), x.dtype)
@@ -98,10 +99,10 @@ def winograd_forward(x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tu
             nb = min(chunk, hi - n0)
             # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
             v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
-            _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, tw, _block(tiles))
+            _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles))
             m = m_buf[: 36 * f * nb * tiles].reshape(36, f, nb * tiles)
             np.matmul(u, v, out=m)
-            _output_transform(m, bias, y[n0 : n0 + nb], th, tw, _block(tiles))
+            _output_transform(m, bias, y[n0 : n0 + nb], th, cols, _block(tiles))
 
     _split(samples, n, chunk)
     return y
@@ -123,27 +124,26 @@ def winograd_backward_weight(gy: np.ndarray, x: np.ndarray, padding: tuple) -> n
     """Gradient of ``winograd_forward`` with respect to ``w``: shape (F, C, 3, 3), dtype of ``x``.
 
     ``gy`` is (N, F, oh, ow) and ``x`` (N, C, H, W), both C-contiguous; ``padding`` as in the
-    forward. Per chunk, ``gu += v @ (A gy A^T)^T`` over tiles, then ``gw = G^T gu G``.
+    forward. Per chunk, ``gu += v @ (A gy A^T)`` over tiles, then ``gw = G^T gu G``.
     """
     n, c = x.shape[:2]
     f, oh, ow = gy.shape[1:]
-    th, tw = -(-oh // 4), -(-ow // 4)
-    tiles = (th + 1) * tw
+    th, cols = -(-oh // 4), -(-ow // 4) + 1
+    tiles = (th + 1) * cols
     chunk = _chunk(n, 36 * max(c, f) * tiles * x.itemsize)
 
     def samples(lo: int, hi: int) -> np.ndarray:
         v_buf = np.empty(36 * c * chunk * tiles, x.dtype)
         g_buf = np.empty(36 * f * chunk * tiles, x.dtype)
-        # Accumulated as (36, C, F): v @ g^T ran faster in OpenBLAS than g @ v^T.
         gu = np.zeros((36, c, f), x.dtype)
         part = np.empty_like(gu)
         for n0 in range(lo, hi, chunk):
             nb = min(chunk, hi - n0)
             v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
-            _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, tw, _block(tiles))
-            g = g_buf[: 36 * f * nb * tiles].reshape(36, f, nb * tiles)
-            _grad_transform(gy[n0 : n0 + nb], g, th, tw, _block(tiles))
-            np.matmul(v, g.transpose(0, 2, 1), out=part)
+            _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles))
+            g = g_buf[: 36 * f * nb * tiles].reshape(36, nb * tiles, f)
+            _grad_transform(gy[n0 : n0 + nb], g, th, cols)
+            np.matmul(v, g, out=part)
             gu += part
         return gu
 
@@ -198,7 +198,7 @@ def _chunk(n: int, per_sample: int) -> int:
 # Bytes of one transformed buffer per chunk, below ``_config.COLS_BUDGET_BYTES``: the transforms
 # write and read these buffers at cache speed only while chunks are small, and the GEMMs get
 # thin (per-call overhead) when they are too small.
-_TILE_BUFFER_BYTES = 4 * 2**20
+_TILE_BUFFER_BYTES = 2 * 2**20
 
 
 def _block(slots: int) -> int:
@@ -210,12 +210,14 @@ _SCRATCH_ELEMENTS = 2**15
 
 
 # The tile kernels work on blocks of planes whose tiles are consecutive in the transformed
-# buffers, and give every plane one extra band of tiles (``ty == th``, whose values are never
-# used; zero in the gradient tiles): tile slot ``u = ty * tw + tx`` of plane p and the slot one
-# band down, ``u + tw``, then sit at fixed distances from ``p * (th + 1) * tw + u`` across the
-# whole block, so each transform step is one long unit-stride loop over the block (loops over one
-# row of tiles are too short for LLVM's vector body and run scalar). The extra band costs
-# ``1 / th`` more GEMM work. Flat views and uint64 offsets as in im2col.py keep numba's
+# buffers, and give every plane one spare band and one spare column of tiles (``ty == th`` or
+# ``tx == tw``, whose values are never used; zero in the gradient tiles): tile slot
+# ``u = ty * cols + tx`` of plane p, the slot one band down, ``u + cols``, and the input
+# columns ``4 u .. 4 u + 5`` of a row laid out with 4 columns per slot then sit at fixed
+# distances from the block's start, so each transform step is one long loop over the block
+# (loops over one row of tiles are too short for LLVM's vector body and run scalar: the input
+# transform took twice as long that way). The spare band and column cost ``1 / th + 1 / tw``
+# more GEMM work. Flat views and uint64 offsets as in im2col.py keep numba's
 # negative-index checks out of the loops. Blocks are independent.
 
 
@@ -301,37 +303,37 @@ def _a(dst, d0, dstep, src, s0, sstep, n):
 
 
 @njit(**_config.JIT)
-def _input_transform(x, v, pt, pl, th, tw, block):
+def _input_transform(x, v, pt, pl, th, cols, block):
     """``v[k, c, (n, u)] = (B^T d B)[k]`` for the 6x6 tile ``d`` of zero-padded ``x`` at slot u.
 
-    ``x`` is (nb, C, H, W), ``v`` is (36, C, nb * (th + 1) * tw). Tile (ty, tx) starts at row
+    ``x`` is (nb, C, H, W), ``v`` is (36, C, nb * (th + 1) * cols). Tile (ty, tx) starts at row
     ``4 ty - pt``, column ``4 tx - pl`` of ``x``; ``pt``/``pl`` may be negative.
     """
     nb, c, h, w = x.shape
     xf = x.ravel()
     vf = v.ravel()
     bands = th + 1
-    slots = bands * tw
+    slots = bands * cols
     planes = nb * c
     stride_k = np.uint64(planes * slots)
     stride_k6 = np.uint64(6) * stride_k
-    utw = np.uint64(tw)
-    # rows[6 * (r % 4) + j] is column j of B applied along padded row 4 ty + r % 4 of each
-    # tile, at every slot of the block, plus one zero band at the end for the last plane's
-    # extra band.
-    rlen = np.uint64((block * bands + 1) * tw)
+    ucols = np.uint64(cols)
+    # lines[r % 4] holds padded row 4 ty + r % 4 of every band of the block, 4 columns per
+    # slot, so B^T along the rows reads tile (ty, tx) at 4 * slot + 0..5 of one flat array
+    # (the spare column's tile reads into the next row: its values are never used).
+    # rows[6 (r % 4) + j] is column j of B applied along those rows. Both end with one zero
+    # band, read by the last plane's extra band only.
+    wl = 4 * cols
+    uwl = np.uint64(wl)
+    llen = np.uint64((block * bands + 1) * wl)
+    rlen = np.uint64((block * bands + 1) * cols)
     rlen6 = np.uint64(6) * rlen
+    lines = np.zeros(4 * (block * bands + 1) * wl, x.dtype)
+    rows = np.empty(24 * (block * bands + 1) * cols, x.dtype)
     lo = max(0, pl)
-    hi = min(4 * tw + 2, w + pl)
-    for blk in range((planes + block - 1) // block):
-        p0 = blk * block
+    hi = min(wl, w + pl)
+    for p0 in range(0, planes, block):
         held = min(block, planes - p0)  # planes in this block
-        rows = np.empty(24 * (block * bands + 1) * tw, x.dtype)
-        line = np.zeros(4 * tw + 2, x.dtype)
-        # The band after the last plane is read by that plane's extra band only: keep it zero.
-        for e in range(24):
-            end = np.uint64(e) * rlen + np.uint64(held * bands * tw)
-            rows[end : end + utw] = 0
         for k in range(held):
             # Slots run over (c, n); x is stored (n, c).
             ci = (p0 + k) // nb
@@ -339,58 +341,62 @@ def _input_transform(x, v, pt, pl, th, tw, block):
             plane = (n * c + ci) * h * w
             for r in range(4 * bands):
                 xr = r - pt
+                dst = np.uint64(r % 4) * llen + np.uint64((k * bands + r // 4) * wl)
                 if xr < 0 or xr >= h or hi <= lo:
-                    line[:] = 0
+                    lines[dst : dst + uwl] = 0
                 else:
-                    line[:lo] = 0
-                    line[hi:] = 0
+                    lines[dst : dst + np.uint64(lo)] = 0
+                    lines[dst + np.uint64(hi) : dst + uwl] = 0
                     src = np.uint64(plane + xr * w - pl)
                     for e in range(np.uint64(lo), np.uint64(hi)):
-                        line[e] = xf[src + e]
-                slot = np.uint64((k * bands + r // 4) * tw)
-                out = np.uint64(6 * (r % 4)) * rlen + slot
-                _bt(rows, out, rlen, line, _steps(np.uint64(0), np.uint64(1)), np.uint64(4), utw)
-        # B^T down the columns: tile row i is rows[i % 4], one band (tw slots) on when i >= 4.
-        base = np.uint64(p0 * slots)
+                        lines[dst + e] = xf[src + e]
         count = np.uint64(held * slots)
+        for q in range(4):
+            taps = _steps(np.uint64(q) * llen, np.uint64(1))
+            _bt(rows, np.uint64(6 * q) * rlen, rlen, lines, taps, np.uint64(4), count)
+        for e in range(24):
+            end = np.uint64(e) * rlen + count
+            rows[end : end + ucols] = 0
+        # B^T down the columns: tile row i is rows[i % 4], one band (cols slots) on when i >= 4.
+        base = np.uint64(p0 * slots)
         for j in range(6):
             s0, s1, s2, s3, _, _ = _steps(np.uint64(j) * rlen, rlen6)
-            tile_rows = (s0, s1, s2, s3, s0 + utw, s1 + utw)
+            tile_rows = (s0, s1, s2, s3, s0 + ucols, s1 + ucols)
             out = np.uint64(j) * stride_k + base
             _bt(vf, out, stride_k6, rows, tile_rows, np.uint64(1), count)
 
 
 @njit(**_config.JIT)
-def _output_transform(m, bias, y, th, tw, block):
+def _output_transform(m, bias, y, th, cols, block):
     """``y[n, f]`` tile (ty, tx) = ``A^T m[:, f, (n, u)] A + bias[f]``, cropped to (oh, ow).
 
-    ``m`` is (36, F, nb * (th + 1) * tw); the extra band of each plane is ignored.
+    ``m`` is (36, F, nb * (th + 1) * cols); the spare band and column of each plane are
+    ignored.
     """
     nb, f, oh, ow = y.shape
     mf = m.ravel()
     yf = y.ravel()
-    slots = (th + 1) * tw
+    slots = (th + 1) * cols
     planes = nb * f
     stride_k = np.uint64(planes * slots)
     stride_k6 = np.uint64(6) * stride_k
     clen = np.uint64(block * slots)
     clen6 = np.uint64(6) * clen
     four = np.uint64(4)
-    for blk in range((planes + block - 1) // block):
-        p0 = blk * block
+    down = np.empty(24 * block * slots, y.dtype)
+    half = np.empty(4 * block * slots, y.dtype)
+    for p0 in range(0, planes, block):
         held = min(block, planes - p0)
         count = np.uint64(held * slots)
         base = np.uint64(p0 * slots)
-        cols = np.empty(24 * block * slots, y.dtype)
-        half = np.empty(4 * block * slots, y.dtype)
-        # A^T down the columns: cols[6 a + j] = row a of the 4x6 half-transformed tiles. Each
+        # A^T down the columns: down[6 a + j] = row a of the 4x6 half-transformed tiles. Each
         # m[k] is read once: it is the largest buffer, and no longer in L1.
         for j in range(6):
             m0 = base + np.uint64(j) * stride_k
-            _at(cols, np.uint64(j) * clen, clen6, mf, m0, stride_k6, count)
+            _at(down, np.uint64(j) * clen, clen6, mf, m0, stride_k6, count)
         for a in range(4):
             # A along the rows: half[b] = output column b of output row a of each tile.
-            _at(half, np.uint64(0), clen, cols, np.uint64(6 * a) * clen, clen, count)
+            _at(half, np.uint64(0), clen, down, np.uint64(6 * a) * clen, clen, count)
             # Scatter, dropping rows/columns past the edge. Slots run over (f, n); y is
             # stored (n, f).
             for k in range(held):
@@ -402,7 +408,7 @@ def _output_transform(m, bias, y, th, tw, block):
                     if r >= oh:
                         continue
                     row = np.uint64(((n * f + fo) * oh + r) * ow)
-                    src = np.uint64(k * slots + ty * tw)
+                    src = np.uint64(k * slots + ty * cols)
                     h0, h1, h2, h3, _, _ = _steps(src, clen)
                     for tx in range(np.uint64(ow // 4)):
                         o = row + four * tx
@@ -410,51 +416,51 @@ def _output_transform(m, bias, y, th, tw, block):
                         yf[o + 1] = half[h1 + tx] + bf
                         yf[o + 2] = half[h2 + tx] + bf
                         yf[o + 3] = half[h3 + tx] + bf
+                    last = src + np.uint64(ow // 4)  # the partial tile
                     for e in range(ow % 4):
                         col = np.uint64(ow - ow % 4 + e)
-                        yf[row + col] = half[np.uint64(e) * clen + src + np.uint64(tw - 1)] + bf
+                        yf[row + col] = half[np.uint64(e) * clen + last] + bf
 
 
 @njit(**_config.JIT)
-def _grad_transform(gy, g, th, tw, block):
-    """``g[k, f, (n, u)] = (A gy_tile A^T)[k]`` for the 4x4 tile of ``gy`` at slot u.
+def _grad_transform(gy, g, th, cols):
+    """``g[k, (n, u), f] = (A gy_tile A^T)[k]`` for the 4x4 tile of ``gy[n, f]`` at slot u.
 
-    ``g`` is (36, F, nb * (th + 1) * tw); entries past the edge of ``gy`` and the extra band
-    of each plane are zero, so they add nothing to the weight gradient.
+    ``gy`` is (nb, F, oh, ow), ``g`` is (36, nb * (th + 1) * cols, F): filters innermost, so
+    the weight gradient's GEMMs are ``v @ g`` with neither operand transposed (1.8x faster in
+    OpenBLAS than ``v @ g^T`` here). Entries past the edge of ``gy`` and the spare band and
+    column of each plane are zero, so they add nothing to the weight gradient.
     """
     nb, f, oh, ow = gy.shape
     gyf = gy.ravel()
     gf = g.ravel()
-    slots = (th + 1) * tw
-    planes = nb * f
-    stride_k = np.uint64(planes * slots)
-    dlen = np.uint64(block * slots)
-    dlen4 = np.uint64(4) * dlen
-    four = np.uint64(4)
-    for blk in range((planes + block - 1) // block):
-        p0 = blk * block
-        held = min(block, planes - p0)
-        count = np.uint64(held * slots)
-        # d[4 a + b] = gy[4 ty + a, 4 tx + b] at slot (ty, tx).
-        d = np.zeros(16 * block * slots, gy.dtype)
-        rows = np.empty(24 * block * slots, gy.dtype)
-        for k in range(held):
-            fo = (p0 + k) // nb
-            n = p0 + k - fo * nb
-            for a in range(4):
-                for ty in range(th):
-                    r = 4 * ty + a
-                    if r >= oh:
-                        continue
-                    row = np.uint64(((n * f + fo) * oh + r) * ow)
-                    for b in range(4):
-                        dst = np.uint64(4 * a + b) * dlen + np.uint64(k * slots + ty * tw)
-                        for tx in range(np.uint64((ow - b + 3) // 4)):
-                            d[dst + tx] = gyf[row + four * tx + np.uint64(b)]
+    slots = (th + 1) * cols
+    uf = np.uint64(f)
+    plane = np.uint64(oh * ow)
+    # One sample at a time: its (slot, filter) pairs run along every stream.
+    count = np.uint64(slots * f)
+    stride_k = np.uint64(nb) * count
+    count4 = np.uint64(4) * count
+    d = np.empty(16 * slots * f, gy.dtype)
+    rows = np.empty(24 * slots * f, gy.dtype)
+    for n in range(nb):
+        # d[4 a + b] = gy[n, :, 4 ty + a, 4 tx + b] at slot (ty, tx), zero past the edges.
+        d[:] = 0
+        for a in range(4):
+            for ty in range(th):
+                r = 4 * ty + a
+                if r >= oh:
+                    continue
+                for b in range(4):
+                    for tx in range((ow - b + 3) // 4):
+                        dst = np.uint64(4 * a + b) * count + np.uint64(ty * cols + tx) * uf
+                        src = np.uint64((n * f * oh + r) * ow + 4 * tx + b)
+                        for fo in range(uf):
+                            d[dst + fo] = gyf[src + fo * plane]
         # A down the columns: rows[4 i + b] = row i of the 6x4 tiles; then A^T along the rows.
         for b in range(4):
-            _a(rows, np.uint64(b) * dlen, dlen4, d, np.uint64(b) * dlen, dlen4, count)
-        base = np.uint64(p0 * slots)
+            _a(rows, np.uint64(b) * count, count4, d, np.uint64(b) * count, count4, count)
+        base = np.uint64(n) * count
         for i in range(6):
             out = np.uint64(6 * i) * stride_k + base
-            _a(gf, out, stride_k, rows, np.uint64(4 * i) * dlen, dlen, count)
+            _a(gf, out, stride_k, rows, np.uint64(4 * i) * count, count, count)

@@ -155,15 +155,16 @@ def test_batch_chunks_plane_blocks_and_threads_give_the_same_result(monkeypatch,
     with monkeypatch.context() as m:
         m.setattr(winograd_module.numba, "get_num_threads", lambda: 1)
         whole = winograd(case, x, w, b, gy)
-    # Output (12, 9) and input (11, 10) both give 3 x 3 tiles, plus one spare band: 12 slots per
-    # plane. One sample's transformed tiles take 36 * max(C, F) * 12 * 8 bytes; this budget
-    # gives chunks of 2 samples (the threads take 7 samples as 3 + 4 or 2 + 2 + 3, so some end
-    # on a short chunk), and the kernels work on blocks of 3 planes (4 to 8 planes per chunk).
-    monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * 36 * 4 * 12 * 8 + 100)
-    monkeypatch.setattr(winograd_module, "_SCRATCH_ELEMENTS", 3 * 36 * 12)
+    # Output (12, 9) and input (11, 10) both give 3 x 3 tiles, plus one spare band and column:
+    # 16 slots per plane. One sample's transformed tiles take 36 * max(C, F) * 16 * 8 bytes;
+    # this budget gives chunks of 2 samples (the threads take 7 samples as 3 + 4 or 2 + 2 + 3,
+    # so some end on a short chunk), and the kernels work on blocks of 3 planes (4 to 8 planes
+    # per chunk).
+    monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * 36 * 4 * 16 * 8 + 100)
+    monkeypatch.setattr(winograd_module, "_SCRATCH_ELEMENTS", 3 * 36 * 16)
     monkeypatch.setattr(winograd_module.numba, "get_num_threads", lambda: threads)
-    assert winograd_module._block(12) == 3
-    assert winograd_module._chunk(7, 36 * 4 * 12 * 8) == 2
+    assert winograd_module._block(16) == 3
+    assert winograd_module._chunk(7, 36 * 4 * 16 * 8) == 2
     for got, want in zip(winograd(case, x, w, b, gy), whole, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
