@@ -53,6 +53,7 @@ from threadpoolctl import ThreadpoolController
 
 from . import _config
 
+# (G ⊗ G)[6 a + b, 3 i + j] = G[a, i] G[b, j], so that G w G^T is one GEMM over all filters.
 _G = np.array(
     [
         [1 / 4, 0, 0],
@@ -63,6 +64,7 @@ _G = np.array(
         [0, 0, 1],
     ]
 )
+_GG = np.kron(_G, _G)
 
 
 def winograd_forward(x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tuple) -> np.ndarray:
@@ -147,9 +149,10 @@ def winograd_backward_weight(gy: np.ndarray, x: np.ndarray, padding: tuple) -> n
             gu += part
         return gu
 
-    gu = sum(_split(samples, n, chunk))
-    gu = gu.transpose(2, 1, 0).reshape(f, c, 6, 6).astype(np.float64)
-    return (_G.T @ gu @ _G).astype(x.dtype)
+    # gw[f, c, i, j] = sum_k (G ⊗ G)[k, 3 i + j] gu[k, c, f], in float64 as filter_transform.
+    gu = sum(_split(samples, n, chunk)).reshape(36, c * f)
+    gw = (_GG.T @ gu.astype(np.float64)).reshape(9, c, f)
+    return np.ascontiguousarray(gw.transpose(2, 1, 0).reshape(f, c, 3, 3), dtype=x.dtype)
 
 
 def _split(samples, n: int, chunk: int) -> list:
@@ -185,8 +188,8 @@ def filter_transform(w: np.ndarray) -> np.ndarray:
     Computed in float64, so the fractions of ``G`` cost float32 one rounding only.
     """
     f, c = w.shape[:2]
-    u = (_G @ w.astype(np.float64) @ _G.T).reshape(f, c, 36)
-    return np.ascontiguousarray(u.transpose(2, 0, 1), dtype=w.dtype)
+    u = _GG @ w.reshape(f * c, 9).T.astype(np.float64)
+    return u.astype(w.dtype).reshape(36, f, c)
 
 
 def _chunk(n: int, per_sample: int) -> int:
