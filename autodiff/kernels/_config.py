@@ -40,6 +40,14 @@ COLS_BUDGET_BYTES = 32 * 2**20
 # against 2.8 ms; 16->32 3x3 on 32x16x32x32 (4,608 weights) is a tie.
 DIRECT_MAX_GROUP_WEIGHTS = 4096
 
-# 3x3 stride-1 convolutions (one group, no dilation) with at least this many input and output
-# channels run as Winograd F(4x4, 3x3) (winograd.py) instead of im2col + GEMM.
+# 3x3 stride-1 convolutions (one group, no dilation) with at least WINOGRAD_MIN_CHANNELS input
+# and output channels, and at least WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(C, F) output pixels
+# per plane, run as Winograd F(4x4, 3x3) (winograd.py) instead of im2col + GEMM. Float32,
+# 2 threads, Winograd / im2col time for forward and forward+backward: 32x16x32x32 -> 32 filters
+# 0.51x / 0.66x, 32x64x32x32 -> 64 0.41x / 0.49x, 32x128x12x12 -> 128 0.64x / 0.80x,
+# 16x256x16x16 -> 256 0.69x / 0.87x, 32x32x8x8 -> 32 0.77x / 0.85x; but 32x128x8x8 -> 128
+# 1.00x / 1.13x, 32x256x8x8 -> 256 1.04x / 1.24x, 8x512x16x16 -> 512 1.34x / 1.42x: with few
+# tiles per plane the GEMMs stream the 36 transformed filters (4x the weights) for few columns,
+# and the spare tiles (winograd.py) weigh more.
 WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_PIXELS_PER_CHANNEL = 1

@@ -205,9 +205,12 @@ def _path(saved: ConvSaved) -> str:
     small = f // saved.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
     if saved.stride == (1, 1) and fits and small and (cg > 1 or c == 1):
         return "direct"
-    wide = min(c, f) >= _config.WINOGRAD_MIN_CHANNELS
     if (kh, kw) == (3, 3) and saved.stride == saved.dilation == (1, 1) and saved.groups == 1:
-        return "winograd" if wide else "im2col"
+        h, w = saved.x.shape[2:]
+        area = (h + pt + pb - 2) * (w + pl + pr - 2)
+        wide = min(c, f) >= _config.WINOGRAD_MIN_CHANNELS
+        tiled = area >= _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(c, f)
+        return "winograd" if wide and tiled else "im2col"
     return "depthwise" if saved.groups == c else "im2col"
 
 

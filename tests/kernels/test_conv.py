@@ -35,6 +35,7 @@ CASES = [
 IDS = [f"case{i}" for i in range(len(CASES))]
 DEFAULT_DIRECT_LIMIT = _config.DIRECT_MAX_GROUP_WEIGHTS
 DEFAULT_WINOGRAD_MIN = _config.WINOGRAD_MIN_CHANNELS
+DEFAULT_WINOGRAD_PIXELS = _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL
 
 
 @pytest.fixture(autouse=True, params=["im2col", "direct", "winograd"])
@@ -44,12 +45,14 @@ def kernels_path(request, monkeypatch):
     winograd = 1 if request.param == "winograd" else 2**62
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", direct)
     monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", winograd)
+    monkeypatch.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", 0)
     return request.param
 
 
 def test_path_is_chosen_by_geometry(monkeypatch):
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", DEFAULT_DIRECT_LIMIT)
     monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", DEFAULT_WINOGRAD_MIN)
+    monkeypatch.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", DEFAULT_WINOGRAD_PIXELS)
 
     def path(x_shape, w_shape, stride=1, padding=0, groups=1):
         x, w = np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32)
@@ -58,6 +61,8 @@ def test_path_is_chosen_by_geometry(monkeypatch):
     assert path((2, 1, 28, 28), (6, 1, 5, 5), padding=2) == "direct"  # LeNet-5
     assert path((2, 6, 14, 14), (16, 6, 5, 5)) == "direct"
     assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "winograd"
+    assert path((2, 128, 8, 8), (128, 128, 3, 3), padding=1) == "im2col"  # 64 pixels < 128
+    assert path((2, 8, 8, 8), (64, 8, 3, 3), padding=1) == "im2col"  # too few channels
     assert path((2, 64, 8, 8), (64, 64, 3, 3), stride=2) == "im2col"
     assert path((2, 64, 8, 8), (64, 32, 3, 3), groups=2) == "im2col"
     assert path((2, 64, 8, 8), (64, 64, 5, 5)) == "im2col"

@@ -59,10 +59,11 @@ def winograd(case, x, w, b, gy):
 
 
 def conv2d(monkeypatch, case, x, w, b, gy, min_channels):
-    """y, gx, gw, gb from conv2d with ``_config.WINOGRAD_MIN_CHANNELS = min_channels``."""
+    """y, gx, gw, gb from conv2d with ``_config.WINOGRAD_MIN_CHANNELS = min_channels``, any size."""
     with monkeypatch.context() as m:
         m.setattr(_config, "WINOGRAD_MIN_CHANNELS", min_channels)
         m.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", 0)
+        m.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", 0)
         y, saved = conv2d_forward(x, w, b, 1, case[2])
         return (y, *conv2d_backward(gy, saved))
 
@@ -119,6 +120,7 @@ def test_other_geometries_keep_im2col(monkeypatch, w_shape, stride, dilation, gr
     for name in ("winograd_forward", "winograd_backward_input", "winograd_backward_weight"):
         monkeypatch.setattr(conv, name, fail)
     monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", 0)
     x = np.ones((2, 4, 9, 9))
     y, saved = conv2d_forward(x, np.ones(w_shape), None, stride, 1, dilation, groups)
     conv2d_backward(np.ones_like(y), saved)
@@ -164,7 +166,7 @@ def test_batch_chunks_plane_blocks_and_threads_give_the_same_result(monkeypatch,
     monkeypatch.setattr(winograd_module, "_SCRATCH_ELEMENTS", 3 * 36 * 16)
     monkeypatch.setattr(winograd_module.numba, "get_num_threads", lambda: threads)
     assert winograd_module._block(16) == 3
-    assert winograd_module._chunk(7, 36 * 4 * 16 * 8) == 2
+    assert winograd_module._chunk(7, 4, 16, 8) == 2
     for got, want in zip(winograd(case, x, w, b, gy), whole, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
