@@ -44,6 +44,7 @@ float64 by about 1e-6 of their largest magnitude (3x im2col's; see the tests).
 """
 
 import itertools
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -180,6 +181,16 @@ def _split(samples, n: int, chunk: int) -> list:
 # Created on first use: the worker threads, and the handle on the BLAS libraries loaded then.
 _POOL = None
 _BLAS = None
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's worker threads do not exist there, so start afresh."""
+    global _POOL, _BLAS
+    _POOL = _BLAS = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def filter_transform(w: np.ndarray) -> np.ndarray:
