@@ -22,7 +22,7 @@ columns ``4 tx .. 4 tx + 3`` and sits at slot ``t = (n * (th + 1) + ty) * cols +
 ``tx == tw`` of every sample are scratch that keeps the kernels' loops long (see the note above
 the kernels) and are never used::
 
-    u = G w G^T              (36, F, C)   filter transform (numpy, float64, tiny)
+    u = G w G^T              (36, F, C)   filter transform (one float64 GEMM over all filters)
     v = B^T d B              (36, C, T)   input transform (numba)
     m = u @ v                (36, F, T)   36 batched GEMMs (OpenBLAS)
     y = A^T m A              (N, F, oh, ow) output transform (numba), partial last tiles cropped
@@ -33,14 +33,16 @@ Gradients reuse the same pieces:
   channel axes swapped, padded by ``2 - p`` on each side (negative padding crops).
 * ``gw``: with ``z = u * v`` the product above, ``dL/dz = A gy_tile A^T`` (the 6x6 "gradient
   tile", ``gy`` zero beyond ``oh, ow``), so ``dL/du[k, f, c] = sum_t (A gy A^T)[k, f, t]
-  v[k, c, t]`` (36 GEMMs contracting over tiles) and ``gw = G^T (dL/du) G``.
+  v[k, c, t]`` (36 GEMMs ``v @ g`` contracting over tiles, ``g`` stored (36, T, F)) and
+  ``gw = G^T (dL/du) G``.
 
-The batch is chunked so that one transformed buffer stays under ``_config.COLS_BUDGET_BYTES``
-and ``_TILE_BUFFER_BYTES`` (cache-sized); buffers are allocated once per call and reused by every
-chunk. The tile kernels are generic over float32/float64 and multiply only by small integers
-(exact); the fractions of ``G`` are applied to the filters in float64. The points +-2 make the
-transforms amplify rounding error more than F(2x2, 3x3) does: float32 results are off from
-float64 by about 1e-6 of their largest magnitude (3x im2col's; see the tests).
+The batch is split into one contiguous range per thread, each run single-threaded (``_split``),
+and each range is chunked so that one transformed buffer stays about cache-sized (``_chunk``);
+buffers are allocated once per range and reused by every chunk. The tile kernels are generic
+over float32/float64 and multiply only by small integers (exact); the fractions of ``G`` are
+applied in float64. The points +-2 make the transforms amplify rounding error more than
+F(2x2, 3x3) does: float32 results are off from float64 by 4e-6 to 9e-6 of their largest
+magnitude (RMS 1e-6 to 3e-6 of theirs), 10-20x im2col's error (see the tests).
 """
 
 import itertools
@@ -144,6 +146,7 @@ def winograd_backward_weight(gy: np.ndarray, x: np.ndarray, padding: tuple) -> n
             nb = min(chunk, hi - n0)
             v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
             _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles))
+            _clear_spare_slots(v, th, cols)
             g = g_buf[: 36 * f * nb * tiles].reshape(36, nb * tiles, f)
             _grad_transform(gy[n0 : n0 + nb], g, th, cols)
             np.matmul(v, g, out=part)
@@ -162,16 +165,19 @@ def _split(samples, n: int, chunk: int) -> list:
     One range per worker thread (``numba.get_num_threads()`` of them, at most one per chunk),
     each running the whole pipeline single-threaded, with BLAS limited to one thread meanwhile.
     Why not numba-parallel transforms around multithreaded GEMMs: OpenBLAS's workers spin after
-    each GEMM and the numba workers then share the cores with them. Forward on 32x64x32x32
-    float32 with 64 filters, 2 cores: 9-10 ms this way, 11-14 ms the other.
+    each GEMM and the numba workers then share the cores with them, and 36 GEMMs of 64 x 64 x
+    ~200 split poorly over threads. Forward on 32x64x32x32 float32 with 64 filters, 2 cores
+    (first version of these kernels): 9-10 ms this way, 11-14 ms the other. The BLAS limit is
+    process-wide: BLAS calls from other threads meanwhile run on one thread too.
     """
     workers = max(1, min(numba.get_num_threads(), -(-n // chunk)))
     if workers == 1:
         return [samples(0, n)]
     bounds = [n * i // workers for i in range(workers + 1)]
-    global _POOL, _BLAS
-    if _POOL is None or _POOL._max_workers < workers:
+    global _POOL, _POOL_WORKERS, _BLAS
+    if _POOL is None or workers > _POOL_WORKERS:
         _POOL = ThreadPoolExecutor(workers, thread_name_prefix="autodiff-winograd")
+        _POOL_WORKERS = workers
         _BLAS = ThreadpoolController().select(user_api="blas")
     with _BLAS.limit(limits=1):
         runs = [_POOL.submit(samples, lo, hi) for lo, hi in itertools.pairwise(bounds)]
@@ -180,6 +186,7 @@ def _split(samples, n: int, chunk: int) -> list:
 
 # Created on first use: the worker threads, and the handle on the BLAS libraries loaded then.
 _POOL = None
+_POOL_WORKERS = 0
 _BLAS = None
 
 
@@ -232,16 +239,16 @@ def _block(slots: int) -> int:
 _SCRATCH_ELEMENTS = 2**15
 
 
-# The tile kernels work on blocks of planes whose tiles are consecutive in the transformed
-# buffers, and give every plane one spare band and one spare column of tiles (``ty == th`` or
-# ``tx == tw``, whose values are never used; zero in the gradient tiles): tile slot
-# ``u = ty * cols + tx`` of plane p, the slot one band down, ``u + cols``, and the input
-# columns ``4 u .. 4 u + 5`` of a row laid out with 4 columns per slot then sit at fixed
-# distances from the block's start, so each transform step is one long loop over the block
-# (loops over one row of tiles are too short for LLVM's vector body and run scalar: the input
-# transform took twice as long that way). The spare band and column cost ``1 / th + 1 / tw``
-# more GEMM work. Flat views and uint64 offsets as in im2col.py keep numba's
-# negative-index checks out of the loops. Blocks are independent.
+# The input and output transforms work on blocks of planes whose tiles are consecutive in the
+# transformed buffers (the gradient transform on one sample's planes, filters innermost), and
+# give every plane one spare band and one spare column of tiles (``ty == th`` or ``tx == tw``,
+# whose values are never used; zero in the gradient tiles): tile slot ``u = ty * cols + tx`` of
+# plane p, the slot one band down, ``u + cols``, and the input columns ``4 u .. 4 u + 5`` of a
+# row laid out with 4 columns per slot then sit at fixed distances from the block's start, so
+# each transform step is one long loop over the block (loops over one row of tiles are too
+# short for LLVM's vector body and run scalar: the input transform took twice as long that
+# way). The spare band and column cost ``1 / th + 1 / tw`` more GEMM work. Flat views and
+# uint64 offsets as in im2col.py keep numba's negative-index checks out of the loops.
 
 
 @njit(**_config.JIT, inline="always")
@@ -387,6 +394,25 @@ def _input_transform(x, v, pt, pl, th, cols, block):
             tile_rows = (s0, s1, s2, s3, s0 + ucols, s1 + ucols)
             out = np.uint64(j) * stride_k + base
             _bt(vf, out, stride_k6, rows, tile_rows, np.uint64(1), count)
+
+
+@njit(**_config.JIT)
+def _clear_spare_slots(v, th, cols):
+    """Zero the spare band and column of every plane of ``v``, (36, C, nb * (th + 1) * cols).
+
+    The input transform fills them from the neighbouring rows and planes. The weight gradient
+    multiplies them by zero gradient tiles, and an inf or NaN there would turn that zero into
+    NaN in the gradient of another input channel.
+    """
+    vf = v.ravel()
+    slots = (th + 1) * cols
+    ucols = np.uint64(cols)
+    for p in range(np.uint64(vf.size // slots)):
+        base = p * np.uint64(slots)
+        for ty in range(np.uint64(th)):
+            vf[base + ty * ucols + ucols - 1] = 0
+        band = base + np.uint64(th) * ucols
+        vf[band : band + ucols] = 0
 
 
 @njit(**_config.JIT)

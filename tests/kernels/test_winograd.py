@@ -193,6 +193,20 @@ def test_nan_propagates():
     assert np.isnan(gw[:, 0]).all()
 
 
+@pytest.mark.parametrize("value", [np.nan, np.inf])
+@pytest.mark.parametrize("sample", [0, 1])
+def test_a_non_finite_input_stays_in_its_channel(value, sample):
+    # The spare tiles of a plane are filled from the next rows and planes; they must not carry
+    # an inf or NaN of channel 1 into the weight gradient of channel 0 or 2.
+    case = CASES[1]
+    x, w, b, gy = make(case)
+    x[sample, 1, 0, 0] = value
+    with np.errstate(invalid="ignore"):
+        y, gx, gw = winograd(case, x, w, b, gy)
+    assert np.isfinite(gw[:, [0, 2]]).all() and not np.isfinite(gw[:, 1]).all()
+    assert np.isfinite(y[1 - sample]).all() and np.isfinite(gx).all()
+
+
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_against_torch(case):
     torch = pytest.importorskip("torch")
