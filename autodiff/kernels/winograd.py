@@ -354,7 +354,6 @@ def _input_transform(x, v, pt, pl, th, cols, block):
     # rows[6 (r % 4) + j] is column j of B applied along those rows. Both end with one zero
     # band, read by the last plane's extra band only.
     wl = 4 * cols
-    uwl = np.uint64(wl)
     llen = np.uint64((block * bands + 1) * wl)
     rlen = np.uint64((block * bands + 1) * cols)
     rlen6 = np.uint64(6) * rlen
@@ -369,17 +368,13 @@ def _input_transform(x, v, pt, pl, th, cols, block):
             ci = (p0 + k) // nb
             n = p0 + k - ci * nb
             plane = (n * c + ci) * h * w
-            for r in range(4 * bands):
-                xr = r - pt
+            # Only the rows and columns inside x: the padding around them is at the same
+            # places in every block, so it stays zero from the allocation on.
+            for r in range(max(0, pt), min(4 * bands, h + pt)):
                 dst = np.uint64(r % 4) * llen + np.uint64((k * bands + r // 4) * wl)
-                if xr < 0 or xr >= h or hi <= lo:
-                    lines[dst : dst + uwl] = 0
-                else:
-                    lines[dst : dst + np.uint64(lo)] = 0
-                    lines[dst + np.uint64(hi) : dst + uwl] = 0
-                    src = np.uint64(plane + xr * w - pl)
-                    for e in range(np.uint64(lo), np.uint64(hi)):
-                        lines[dst + e] = xf[src + e]
+                src = np.uint64(plane + (r - pt) * w - pl)
+                for e in range(np.uint64(lo), np.uint64(hi)):
+                    lines[dst + e] = xf[src + e]
         count = np.uint64(held * slots)
         for q in range(4):
             taps = _steps(np.uint64(q) * llen, np.uint64(1))
