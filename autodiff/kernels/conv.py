@@ -210,7 +210,8 @@ def _path(saved: ConvSaved) -> str:
         area = (h + pt + pb - 2) * (w + pl + pr - 2)
         wide = min(c, f) >= _config.WINOGRAD_MIN_CHANNELS
         tiled = area >= _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(c, f)
-        return "winograd" if wide and tiled else "im2col"
+        if wide and tiled:
+            return "winograd"
     return "depthwise" if saved.groups == c else "im2col"
 
 

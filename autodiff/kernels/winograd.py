@@ -47,6 +47,7 @@ magnitude (RMS 1e-6 to 3e-6 of theirs), 10-20x im2col's error (see the tests).
 
 import itertools
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -175,25 +176,31 @@ def _split(samples, n: int, chunk: int) -> list:
         return [samples(0, n)]
     bounds = [n * i // workers for i in range(workers + 1)]
     global _POOL, _POOL_WORKERS, _BLAS
-    if _POOL is None or workers > _POOL_WORKERS:
-        _POOL = ThreadPoolExecutor(workers, thread_name_prefix="autodiff-winograd")
-        _POOL_WORKERS = workers
-        _BLAS = ThreadpoolController().select(user_api="blas")
-    with _BLAS.limit(limits=1):
-        runs = [_POOL.submit(samples, lo, hi) for lo, hi in itertools.pairwise(bounds)]
-        return [r.result() for r in runs]
+    # One split at a time: two overlapping BLAS limits from two threads could restore each
+    # other's "1" and leave BLAS on one thread for good.
+    with _LOCK:
+        if _POOL is None or workers > _POOL_WORKERS:
+            _POOL = ThreadPoolExecutor(workers, thread_name_prefix="autodiff-winograd")
+            _POOL_WORKERS = workers
+            _BLAS = ThreadpoolController().select(user_api="blas")
+        with _BLAS.limit(limits=1):
+            runs = [_POOL.submit(samples, lo, hi) for lo, hi in itertools.pairwise(bounds)]
+            return [r.result() for r in runs]
 
 
 # Created on first use: the worker threads, and the handle on the BLAS libraries loaded then.
 _POOL = None
 _POOL_WORKERS = 0
 _BLAS = None
+_LOCK = threading.Lock()
 
 
 def _forget_pool() -> None:
-    """In a forked child: the parent's worker threads do not exist there, so start afresh."""
-    global _POOL, _BLAS
+    """In a forked child: the parent's worker threads do not exist there (and a lock one of
+    them held stays held), so start afresh."""
+    global _POOL, _BLAS, _LOCK
     _POOL = _BLAS = None
+    _LOCK = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
