@@ -105,10 +105,12 @@ def winograd_forward(x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tu
             nb = min(chunk, hi - n0)
             # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
             v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
-            _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles))
+            _input_transform_impl(
+                x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles)
+            )
             m = m_buf[: 36 * f * nb * tiles].reshape(36, f, nb * tiles)
             np.matmul(u, v, out=m)
-            _output_transform(m, bias, y[n0 : n0 + nb], th, cols, _block(tiles))
+            _output_transform_impl(m, bias, y[n0 : n0 + nb], th, cols, _block(tiles))
 
     _split(samples, n, chunk)
     return y
@@ -146,10 +148,12 @@ def winograd_backward_weight(gy: np.ndarray, x: np.ndarray, padding: tuple) -> n
         for n0 in range(lo, hi, chunk):
             nb = min(chunk, hi - n0)
             v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
-            _input_transform(x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles))
-            _clear_spare_slots(v, th, cols)
+            _input_transform_impl(
+                x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles)
+            )
+            _clear_spare_slots_impl(v, th, cols)
             g = g_buf[: 36 * f * nb * tiles].reshape(36, nb * tiles, f)
-            _grad_transform(gy[n0 : n0 + nb], g, th, cols)
+            _grad_transform_impl(gy[n0 : n0 + nb], g, th, cols)
             np.matmul(v, g, out=part)
             gu += part
         return gu
@@ -340,7 +344,7 @@ def _a(dst, d0, dstep, src, s0, sstep, n):
 
 
 @njit(**_config.JIT)
-def _input_transform(x, v, pt, pl, th, cols, block):
+def _input_transform_impl(x, v, pt, pl, th, cols, block):
     """``v[k, c, (n, u)] = (B^T d B)[k]`` for the 6x6 tile ``d`` of zero-padded ``x`` at slot u.
 
     ``x`` is (nb, C, H, W), ``v`` is (36, C, nb * (th + 1) * cols). Tile (ty, tx) starts at row
@@ -399,7 +403,7 @@ def _input_transform(x, v, pt, pl, th, cols, block):
 
 
 @njit(**_config.JIT)
-def _clear_spare_slots(v, th, cols):
+def _clear_spare_slots_impl(v, th, cols):
     """Zero the spare band and column of every plane of ``v``, (36, C, nb * (th + 1) * cols).
 
     The input transform fills them from the neighbouring rows and planes. The weight gradient
@@ -418,7 +422,7 @@ def _clear_spare_slots(v, th, cols):
 
 
 @njit(**_config.JIT)
-def _output_transform(m, bias, y, th, cols, block):
+def _output_transform_impl(m, bias, y, th, cols, block):
     """``y[n, f]`` tile (ty, tx) = ``A^T m[:, f, (n, u)] A + bias[f]``, cropped to (oh, ow).
 
     ``m`` is (36, F, nb * (th + 1) * cols); the spare band and column of each plane are
@@ -474,7 +478,7 @@ def _output_transform(m, bias, y, th, cols, block):
 
 
 @njit(**_config.JIT)
-def _grad_transform(gy, g, th, cols):
+def _grad_transform_impl(gy, g, th, cols):
     """``g[k, (n, u), f] = (A gy_tile A^T)[k]`` for the 4x4 tile of ``gy[n, f]`` at slot u.
 
     ``gy`` is (nb, F, oh, ow), ``g`` is (36, nb * (th + 1) * cols, F): filters innermost, so

@@ -21,6 +21,9 @@ x = np.ones((2, 2, 6, 6), np.float32)
 for stride in (1, 2):  # direct loops, then im2col
     y, saved = k.conv2d_forward(x, np.ones((2, 2, 3, 3), np.float32), None, stride, 1)
     k.conv2d_backward(y, saved)
+wide = np.ones((2, 32, 8, 8), np.float32)  # Winograd (too many weights for direct loops)
+y, saved = k.conv2d_forward(wide, np.ones((32, 32, 3, 3), np.float32), None, 1, 1)
+k.conv2d_backward(y, saved)
 y, saved = k.conv2d_forward(x, np.ones((2, 1, 3, 3), np.float32), None, 1, 1, 1, 2)
 k.conv2d_backward(y, saved)
 y, argmax = k.max_pool2d_forward(x, 2)
@@ -32,7 +35,7 @@ for a in (x, np.ones(2**17, np.float32)):  # the serial and the parallel ReLU
     k.relu_backward(a, k.relu_forward(a))
 seconds = time.perf_counter() - start
 stats = {}
-for module in ("im2col", "direct", "pool", "depthwise", "axpby", "relu", "_ranges"):
+for module in ("im2col", "direct", "winograd", "pool", "depthwise", "axpby", "relu", "_ranges"):
     module = f"autodiff.kernels.{module}"
     for name, f in vars(importlib.import_module(module)).items():
         if isinstance(f, Dispatcher):
