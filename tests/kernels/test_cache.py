@@ -31,7 +31,7 @@ k.max_pool2d_forward(x, 3, 1, 1)
 k.max_pool2d_backward(y, argmax, x.shape)
 k.avg_pool2d_backward(k.avg_pool2d_forward(x, 2), x.shape, 2)
 k.axpby(x, 1.0, x.copy(), -0.1)
-for a in (x, np.ones(2**17, np.float32)):  # the serial and the parallel ReLU
+for a in (x, np.ones(2**19, np.float32)):  # the serial and the parallel ReLU
     k.relu_backward(a, k.relu_forward(a))
 seconds = time.perf_counter() - start
 stats = {}
