@@ -9,14 +9,15 @@ import numpy as np
 from numba import njit
 
 from . import _config
+from ._checks import FLOAT_DTYPES
 
 
 def axpby(y: np.ndarray, a: float, x: np.ndarray, b: float) -> np.ndarray:
     """Set ``y`` to ``a * y + b * x`` in place and return it.
 
-    ``x`` must have ``y``'s shape and dtype (float32 or float64); ``a`` and ``b`` are cast to
-    that dtype, so float32 stays float32 throughout. A ``y`` that is not C-contiguous is updated
-    through numpy instead.
+    ``x`` must have ``y``'s shape and float dtype; ``a`` and ``b`` are cast to that dtype, so
+    float32 stays float32 throughout. A ``y`` the kernel does not take (not float32/float64, or
+    not C-contiguous) is updated through numpy instead.
     """
     if x.shape != y.shape or x.dtype != y.dtype or y.dtype.kind != "f":
         raise ValueError(
@@ -24,7 +25,7 @@ def axpby(y: np.ndarray, a: float, x: np.ndarray, b: float) -> np.ndarray:
             "one shape and dtype"
         )
     a, b = y.dtype.type(a), y.dtype.type(b)
-    if not y.flags.c_contiguous:
+    if y.dtype not in FLOAT_DTYPES or not y.flags.c_contiguous:
         y *= a
         y += b * x
         return y

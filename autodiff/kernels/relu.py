@@ -3,13 +3,14 @@
 numpy's ``np.maximum(x, 0)`` is one pass already, but its backward, ``g * (y > 0)``, makes a
 boolean temporary and a second pass, and neither uses the second core. Arrays under
 ``_PARALLEL_MIN`` elements run on the calling thread: waking the thread pool costs more than it
-saves there.
+saves there. Arrays the kernels do not take (other dtypes, other memory orders) go through numpy.
 """
 
 import numpy as np
 from numba import njit, prange
 
 from . import _config
+from ._checks import FLOAT_DTYPES
 
 # Below this many elements the second thread does not pay: waking numba's pool right after a
 # multithreaded GEMM (whose OpenBLAS workers are still spinning) costs more than it saves. With
@@ -21,7 +22,9 @@ _CHUNK = 2**14
 
 
 def relu_forward(x: np.ndarray) -> np.ndarray:
-    """``max(x, 0)`` of a C-contiguous float32/float64 array: same shape and dtype, NaN kept."""
+    """``max(x, 0)``: same shape and dtype, NaN kept."""
+    if not _kernel_ready(x):
+        return np.maximum(x, 0)
     y = np.empty_like(x)
     flat = x.reshape(-1), y.reshape(-1)
     if x.size < _PARALLEL_MIN:
@@ -32,8 +35,13 @@ def relu_forward(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``g`` where the forward output ``y`` is positive, else 0 (also for an inf or NaN ``g``, as
-    in PyTorch); C-contiguous arrays of one shape and float dtype."""
+    """``g`` where the forward output ``y`` is positive, else 0; ``g`` and ``y`` of one shape.
+
+    In the kernels an inf or NaN ``g`` also gives 0 there, as in PyTorch; numpy's fallback
+    multiplies by 0 and gives NaN.
+    """
+    if not (_kernel_ready(g) and _kernel_ready(y) and g.shape == y.shape and g.dtype == y.dtype):
+        return g * (y > 0)
     gx = np.empty_like(g)
     flat = g.reshape(-1), y.reshape(-1), gx.reshape(-1)
     if g.size < _PARALLEL_MIN:
@@ -41,6 +49,11 @@ def relu_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:
     else:
         _relu_backward_parallel_impl(*flat)
     return gx
+
+
+def _kernel_ready(a: np.ndarray) -> bool:
+    """float32/float64 in C order: what the kernels take as they are."""
+    return a.dtype in FLOAT_DTYPES and a.flags.c_contiguous
 
 
 # uint64 indices, as in im2col.py: numba's negative-index check would stop the loops vectorising.

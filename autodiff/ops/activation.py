@@ -7,21 +7,19 @@ from autodiff.function import Function
 
 
 class ReLU(Function):
-    """max(x, 0); the gradient at 0 is 0, as in PyTorch. Float arrays in C order go through
-    one-pass kernels (the backward in numpy takes a boolean temporary and two passes)."""
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch. One-pass kernels (the backward in numpy
+    takes a boolean temporary and two passes)."""
 
     @staticmethod
     def forward(ctx, x):
-        y = kernels.relu_forward(x) if _kernel_ready(x) else np.maximum(x, 0)
+        y = kernels.relu_forward(x)
         ctx.save(y)
         return y
 
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved
-        if _kernel_ready(g) and g.shape == y.shape and g.dtype == y.dtype:
-            return kernels.relu_backward(g, y)
-        return g * (y > 0)
+        return kernels.relu_backward(g, y)
 
 
 class LeakyReLU(Function):
@@ -134,11 +132,3 @@ def _check_dim(op, x, dim):
     if not -ndim <= dim < ndim:
         raise ValueError(f"{op}: dim {dim} is out of range for a tensor of shape {x.shape}")
     return dim
-
-
-def _kernel_ready(a):
-    """Whether the numba kernels take ``a`` as it is: float32/float64 and C-contiguous."""
-    return a.dtype in _KERNEL_DTYPES and a.flags.c_contiguous
-
-
-_KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))

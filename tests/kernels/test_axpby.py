@@ -30,6 +30,13 @@ def test_non_contiguous_operands():
     np.testing.assert_array_equal(y, [1, 3, 5, 7])
 
 
+def test_float16_is_updated_through_numpy():
+    y = np.ones(5, np.float16)
+    axpby(y, 0.5, np.full(5, 2, np.float16), -1)
+    assert y.dtype == np.float16
+    np.testing.assert_array_equal(y, np.full(5, -1.5, np.float16))
+
+
 @pytest.mark.parametrize(
     "y,x",
     [

@@ -27,3 +27,13 @@ def test_backward_gives_zero_not_nan_where_the_output_is_zero():
     y = np.array([0.0, 2.0, 0.0], np.float32)
     g = np.array([np.inf, np.inf, np.nan], np.float32)
     np.testing.assert_array_equal(relu_backward(g, y), [0, np.inf, 0])  # as torch's
+
+
+def test_arrays_the_kernels_do_not_take_go_through_numpy():
+    x = np.arange(-3.0, 3.0, dtype=np.float16).reshape(2, 3)
+    np.testing.assert_array_equal(relu_forward(x), np.maximum(x, 0))
+    strided = np.linspace(-1, 1, 12).reshape(3, 4).T  # float64, not C-contiguous
+    y = relu_forward(strided)
+    np.testing.assert_array_equal(y, np.maximum(strided, 0))
+    g = np.ones((4, 3))
+    np.testing.assert_array_equal(relu_backward(g, y), (y > 0).astype(float))
