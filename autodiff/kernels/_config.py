@@ -34,11 +34,18 @@ PARALLEL = dict(JIT, parallel=True)
 COLS_BUDGET_BYTES = 32 * 2**20
 
 # Stride-1 convolutions with at most this many weights per group (filters per group times
-# C / groups * kh * kw) run as direct loops (direct.py) instead of im2col + GEMM: the GEMM is
-# too small to run near the BLAS peak. Forward+backward, float32, 2 threads: LeNet's 1->6 5x5
-# conv on 64x1x28x28 1.1 ms direct against 1.7 ms, its 6->16 5x5 conv on 64x6x14x14 2.4 ms
-# against 2.8 ms; 16->32 3x3 on 32x16x32x32 (4,608 weights) is a tie.
-DIRECT_MAX_GROUP_WEIGHTS = 4096
+# C / groups * kh * kw) run as direct loops (direct.py) instead of im2col + GEMM, unless
+# Winograd takes them: the GEMM is too shallow to run near the BLAS peak. Forward+backward,
+# float32, 2 threads, direct against im2col: LeNet's 6 -> 16 5x5 on 64x6x14x14 1.4 against
+# 2.9 ms; 3 -> 32 7x7 on 16x3x64x64 15 against 19 ms; 16 -> 32 5x5 on 32x16x16x16 (12,800
+# weights) 5.4 against 6.6 ms; 16 -> 64 5x5 (25,600) 9.7 against 8.3 ms.
+DIRECT_MAX_GROUP_WEIGHTS = 16384
+
+# Largest padded input chunk (bytes) one direct-kernel iteration copies into its batch-innermost
+# buffer (direct.py). Larger chunks give longer runs; smaller ones keep the input rows of an
+# output row in cache. One thread, 16 -> 16 3x3 on 32x16x32x32: 2.6 ms with 1 MiB chunks,
+# 3.0 ms with 256 KiB, 5.8 ms with 64 KiB; LeNet's layers fit whole in 1 MiB.
+DIRECT_CHUNK_BYTES = 2**20
 
 # 3x3 stride-1 convolutions (one group, no dilation) with at least WINOGRAD_MIN_CHANNELS input
 # and output channels, and at least WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(C, F) output pixels

@@ -201,10 +201,6 @@ def _path(saved: ConvSaved) -> str:
     f, cg, kh, kw = saved.w.shape
     (dh, dw), (pt, pb, pl, pr) = saved.dilation, saved.padding
     # direct_backward_input pads gy by d * (k - 1) - p, which must not be negative
-    fits = max(pt, pb) <= dh * (kh - 1) and max(pl, pr) <= dw * (kw - 1)
-    small = f // saved.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
-    if saved.stride == (1, 1) and fits and small and (cg > 1 or c == 1):
-        return "direct"
     if (kh, kw) == (3, 3) and saved.stride == saved.dilation == (1, 1) and saved.groups == 1:
         h, w = saved.x.shape[2:]
         area = (h + pt + pb - 2) * (w + pl + pr - 2)
@@ -212,6 +208,10 @@ def _path(saved: ConvSaved) -> str:
         tiled = area >= _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(c, f)
         if wide and tiled:
             return "winograd"
+    fits = max(pt, pb) <= dh * (kh - 1) and max(pl, pr) <= dw * (kw - 1)
+    small = f // saved.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
+    if saved.stride == (1, 1) and fits and small and (cg > 1 or c == 1):
+        return "direct"
     return "depthwise" if saved.groups == c else "im2col"
 
 

@@ -1,38 +1,80 @@
-"""Direct convolution with stride 1 over zero-padded "wide" planes, no im2col and no GEMM.
+"""Direct convolution with stride 1 on batch-innermost chunks, no im2col and no GEMM.
 
-Each input plane is copied into a zero-padded plane of width ``Wp = W + left + right``, stored
-flat. With stride 1, output row ``oy`` of tap ``(i, j)`` reads padded row ``oy + i * dh`` from
-column ``j * dw``; in the flat layout the whole output plane of one tap is then one contiguous
-run::
+The batch is cut into chunks of ``nc`` samples (one or more per thread). Each chunk is copied
+into a zero-padded, batch-innermost buffer ``xt[c, y, x, s]`` of shape ``(C, Hp, Wp, nc)``.
+With stride 1, output row ``oy`` of filter ``f`` is then one contiguous run of ``ow * nc``
+values, and for tap ``t = (c, i, j)`` the input it reads is another contiguous run, at offset
+``off[t] * nc`` from the row's start::
 
-    ywide[oy * Wp + ox] += w[f, c, i, j] * xpad[(oy + i * dh) * Wp + ox + j * dw]
+    yrow[f][k] += w[f, c, i, j] * xt[(oy * Wp) * nc + off[t] * nc + k],  k < ow * nc,
+    off[t] = c * Hp * Wp + i * dh * Wp + j * dw
 
-for ``k = oy * Wp + ox`` in ``[0, oh * Wp)``. The ``Wp - ow`` columns past ``ow`` of each wide
-row are junk and are dropped when the plane is copied out. One long run per tap vectorises
-fully, where im2col's rows of ``ow`` values spend most of their time in loop overhead, and
-where a GEMM only ``C * kh * kw`` deep runs far below the BLAS peak: this is the fast path for
-small convolutions (LeNet's 1 -> 6 and 6 -> 16 channel 5x5 layers). ``conv.py`` decides when.
+Runs are long (LeNet's 6 -> 16 layer at batch 64 on two threads: 320 values) and hold no
+padding columns, so the loops vectorise fully. Each pass over a run applies ``FB`` filters
+times ``TB`` taps (``_add_taps``): the ``TB`` input values loaded at ``k`` feed ``FB * TB``
+multiply-adds, where one filter at a time was bound by loads (LeNet's 6 -> 16 forward: 1.1 ms
+with one filter and the sample's planes laid out flat, 0.5 ms like this, one thread). Filters
+and taps are padded with zero weights to multiples of ``FB`` and ``TB`` (``_pack_weights``).
 
-Each kernel is one parallel loop over samples that pads its sample's planes into a private
-buffer: a parallel region costs tens of microseconds to start, as much as a whole layer here.
+This is the fast path for small convolutions, where a GEMM only ``C * kh * kw`` deep runs far
+below the BLAS peak; ``conv.py`` decides when. Each kernel is one parallel loop over chunks: a
+parallel region costs tens of microseconds to start, as much as a whole layer here.
 
 Shapes follow ``conv2d_forward``: ``x (N, C, H, W)``, ``w (F, C // groups, kh, kw)``,
 ``y (N, F, oh, ow)``; padding is ``(top, bottom, left, right)``, dilation ``(dh, dw)``. Filter
 ``f`` reads the ``C // groups`` input channels of its group ``f // (F // groups)``.
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 
 from . import _config
 
+#: Filters and taps per pass over a run. 3 x 5 keeps the 15 weights, 3 sums and 5 inputs in
+#: registers; 4 filters ran no faster on LeNet's layers and pads 6 filters to 8.
+FB, TB = 3, 5
+
+
+def _pack_weights(w, groups) -> np.ndarray:
+    """``w`` in pass order, ``(G, nfb, ntg, FB, TB)``: group, block of ``FB`` filters, group of
+    ``TB`` taps, with zero weights for the padding filters and taps."""
+    f, cg, kh, kw = w.shape
+    fg, taps = f // groups, cg * kh * kw
+    nfb, ntg = -(-fg // FB), -(-taps // TB)
+    wg = np.zeros((groups, nfb * FB, ntg * TB), w.dtype)
+    wg[:, :fg, :taps] = w.reshape(groups, fg, taps)
+    return np.ascontiguousarray(wg.reshape(groups, nfb, FB, ntg, TB).transpose(0, 1, 3, 2, 4))
+
+
+def _tap_offsets(w_shape, hp, wp, dilation) -> np.ndarray:
+    """``(ntg * TB,)``: each tap's offset in padded pixels from its group's first channel, in
+    ``_pack_weights``' tap order; the padding taps read offset 0 (with zero weights)."""
+    _, cg, kh, kw = w_shape
+    ci, i, j = np.meshgrid(np.arange(cg), np.arange(kh), np.arange(kw), indexing="ij")
+    off = np.zeros(-(-ci.size // TB) * TB, np.int64)
+    off[: ci.size] = (ci * hp * wp + i * dilation[0] * wp + j * dilation[1]).ravel()
+    return off
+
+
+def _chunks(n, sample_bytes) -> int:
+    """How many chunks to cut ``n`` samples into: a multiple of the thread count (so no thread
+    idles through a last round) with each chunk's padded input under ``DIRECT_CHUNK_BYTES``."""
+    threads = numba.get_num_threads()
+    by_size = -(-n * sample_bytes // _config.DIRECT_CHUNK_BYTES)
+    return min(n, -(-max(by_size, 1) // threads) * threads)
+
 
 def direct_forward(x, w, b, padding, dilation, groups, out_hw) -> np.ndarray:
     """``y[n, f] = b[f] + sum over the group's channels of x[n, c] (*) w[f, c]``; b may be None."""
-    n, f = x.shape[0], w.shape[0]
-    y = np.empty((n, f, *out_hw), x.dtype)
-    bias = np.zeros(f, x.dtype) if b is None else b
-    _forward_impl(x, w, bias, y, *padding, *dilation, groups)
+    n, c, h, wd = x.shape
+    pt, pb, pl, pr = padding
+    hp, wp = h + pt + pb, wd + pl + pr
+    off = _tap_offsets(w.shape, hp, wp, dilation)
+    y = np.empty((n, w.shape[0], *out_hw), x.dtype)
+    bias = np.zeros(w.shape[0], x.dtype) if b is None else b
+    chunks = _chunks(n, c * hp * wp * x.itemsize)
+    _forward_impl(x, _pack_weights(w, groups), off, bias, y, pt, pl, hp, wp, chunks)
     return y
 
 
@@ -53,165 +95,171 @@ def direct_backward_input(gy, w, x_shape, padding, dilation, groups) -> np.ndarr
 
 
 def direct_backward_weight(gy, x, w_shape, padding, dilation, groups) -> np.ndarray:
-    """Gradient with respect to ``w``, shape ``w_shape``: one dot product per tap and sample."""
-    # One partial per sample, written by one thread each, then summed over samples.
-    partial = np.empty((x.shape[0], *w_shape), x.dtype)
-    _backward_weight_impl(gy, x, partial, *padding, *dilation, groups)
-    return partial.sum(axis=0)
-
-
-# As in im2col.py, the inner loops index flat buffers with uint64 offsets: numba guards signed
-# indices against negative wraparound, and that branch stops LLVM from vectorising them.
+    """Gradient with respect to ``w``, shape ``w_shape``: per chunk, one dot product per filter
+    and tap over the chunk's output rows, then summed over chunks."""
+    n, c, h, wd = x.shape
+    f, cg, kh, kw = w_shape
+    pt, pb, pl, pr = padding
+    hp, wp = h + pt + pb, wd + pl + pr
+    off = _tap_offsets(w_shape, hp, wp, dilation)
+    chunks = _chunks(n, c * hp * wp * x.itemsize)
+    nfb, ntg = -(-f // groups // FB), off.size // TB
+    partial = np.zeros((chunks, groups, nfb, ntg, FB, TB), x.dtype)
+    _backward_weight_impl(gy, x, off, partial, pt, pl, hp, wp, chunks)
+    # (G, nfb, ntg, FB, TB) -> (G, nfb * FB, ntg * TB), then the real filters and taps
+    gw = partial.sum(axis=0).transpose(0, 1, 3, 2, 4).reshape(groups, nfb * FB, ntg * TB)
+    gw = gw[:, : f // groups, : cg * kh * kw]
+    return np.ascontiguousarray(gw).reshape(w_shape)
 
 
 @njit(**_config.JIT)
-def _pad_sample(x, b, pt, pb, pl, pr, tail):
-    """Sample ``b`` of ``x`` as zero-padded flat planes, one every ``Hp * Wp + tail`` values,
-    and that plane size.
-
-    The ``tail`` zeros after each plane are read by the last tap's run, which starts
-    ``(kw - 1) * dw`` columns into the last row and may be rounded up (``_run_length``).
-    """
-    c, h, wd = x.shape[1], x.shape[2], x.shape[3]
-    wp = wd + pl + pr
-    size = (h + pt + pb) * wp + tail
-    xpad = np.zeros(c * size, x.dtype)
+def _to_chunk(a, n0, nc, pt, pl, hp, wp):
+    """Samples ``[n0, n0 + nc)`` of ``a (N, C, H, W)`` zero-padded into a flat
+    ``(C, hp, wp, nc)`` buffer."""
+    c, h, wd = a.shape[1], a.shape[2], a.shape[3]
+    out = np.zeros(c * hp * wp * nc, a.dtype)
+    # one padded row of all the chunk's samples at a time, so its writes stay in cache
     for ci in range(c):
         for iy in range(h):
-            row = ci * size + (iy + pt) * wp + pl
-            for ix in range(wd):
-                xpad[row + ix] = x[b, ci, iy, ix]
-    return xpad, size
-
-
-@njit(**_config.JIT)
-def _run_length(wide):
-    """``wide`` rounded up to a multiple of 32, as uint64: LLVM's vector loop takes 32 float32
-    (four 8-wide vectors) an iteration, and a scalar remainder of up to 31 values cost as much
-    as the vector part on runs of a few hundred (LeNet's 6 -> 16 layer: 140 values a run)."""
-    return np.uint64((wide + 31) // 32 * 32)
+            row = ((ci * hp + iy + pt) * wp + pl) * nc
+            for s in range(nc):
+                for ix in range(wd):
+                    out[row + ix * nc + s] = a[n0 + s, ci, iy, ix]
+    return out
 
 
 @njit(**_config.PARALLEL)
-def _forward_impl(x, w, bias, y, pt, pb, pl, pr, dh, dw, groups):
-    """One sample per iteration; each output plane is accumulated wide, then its ``ow`` columns
-    are kept."""
+def _forward_impl(x, wb, off, bias, y, pt, pl, hp, wp, chunks):
+    """One chunk per iteration; output rows are accumulated in ``acc`` ``FB`` filters at a time,
+    then scattered back to ``y``'s sample-major layout."""
     n, f, oh, ow = y.shape
-    cg, kh, kw = w.shape[1], w.shape[2], w.shape[3]
-    wp = x.shape[3] + pl + pr
-    run = _run_length(oh * wp)
-    for b in prange(n):
-        xpad, size = _pad_sample(x, b, pt, pb, pl, pr, (kw - 1) * dw + run - oh * wp)
-        acc = np.empty(run, y.dtype)
-        for fo in range(f):
-            acc[:] = bias[fo]
-            c0 = fo // (f // groups) * cg
-            for ci in range(cg):
-                for i in range(kh):
-                    start = (c0 + ci) * size + i * dh * wp
-                    _add_row(acc, xpad, w[fo, ci, i], start, dw, run)
-            for oy in range(oh):
-                for ox in range(ow):
-                    y[b, fo, oy, ox] = acc[oy * wp + ox]
+    groups, nfb, ntg = wb.shape[0], wb.shape[1], wb.shape[2]
+    fg, cg = f // groups, x.shape[1] // groups
+    for ch in prange(chunks):
+        n0 = ch * n // chunks
+        nc = (ch + 1) * n // chunks - n0
+        xt = _to_chunk(x, n0, nc, pt, pl, hp, wp)
+        run = ow * nc
+        acc = np.empty((FB, run), y.dtype)
+        # The input rows of output row oy stay in cache across every filter block.
+        for oy in range(oh):
+            for g in range(groups):
+                row = (g * cg * hp + oy) * wp * nc
+                for fb in range(nfb):
+                    f0 = g * fg + fb * FB
+                    real = min(FB, (g + 1) * fg - f0)
+                    for q in range(FB):
+                        acc[q] = bias[f0 + q] if q < real else 0
+                    for tg in range(ntg):
+                        _add_taps(acc, xt, wb[g, fb, tg], off[tg * TB :], row, nc, run)
+                    for q in range(real):
+                        for s in range(nc):
+                            for ox in range(ow):
+                                y[n0 + s, f0 + q, oy, ox] = acc[q, ox * nc + s]
 
 
 @njit(**_config.PARALLEL)
-def _backward_weight_impl(gy, x, partial, pt, pb, pl, pr, dh, dw, groups):
-    """``partial[n, f, c, i, j]``: one sample's dot product of ``gy[n, f]``, widened with zero
-    junk columns, with a tap's run of the padded input."""
+def _backward_weight_impl(gy, x, off, partial, pt, pl, hp, wp, chunks):
+    """``partial[chunk, g, fb, tg, q, m]``: the chunk's sum over output rows of filter
+    ``fb * FB + q``'s gradient row dotted with tap ``tg * TB + m``'s input run."""
     n, f, oh, ow = gy.shape
-    cg, kh, kw = partial.shape[2], partial.shape[3], partial.shape[4]
-    wp = x.shape[3] + pl + pr
-    run = _run_length(oh * wp)
-    for b in prange(n):
-        xpad, size = _pad_sample(x, b, pt, pb, pl, pr, (kw - 1) * dw + run - oh * wp)
-        gyw = np.zeros(run, gy.dtype)
-        for fo in range(f):
-            for oy in range(oh):
-                for ox in range(ow):
-                    gyw[oy * wp + ox] = gy[b, fo, oy, ox]
-            c0 = fo // (f // groups) * cg
-            for ci in range(cg):
-                for i in range(kh):
-                    start = (c0 + ci) * size + i * dh * wp
-                    _dot_row(partial[b, fo, ci, i], gyw, xpad, start, dw, run)
+    groups, nfb, ntg = partial.shape[1], partial.shape[2], partial.shape[3]
+    fg, cg = f // groups, x.shape[1] // groups
+    for ch in prange(chunks):
+        n0 = ch * n // chunks
+        nc = (ch + 1) * n // chunks - n0
+        xt = _to_chunk(x, n0, nc, pt, pl, hp, wp)
+        run = ow * nc
+        # gy rows in chunk layout, ``FB`` filters' rows together, zero rows for the padding
+        # filters of each group
+        gt = np.zeros((groups * nfb, oh, FB, run), gy.dtype)
+        for g in range(groups):
+            for q in range(fg):
+                for oy in range(oh):
+                    dst = gt[g * nfb + q // FB, oy, q % FB]
+                    for s in range(nc):
+                        for ox in range(ow):
+                            dst[ox * nc + s] = gy[n0 + s, g * fg + q, oy, ox]
+        for oy in range(oh):
+            for g in range(groups):
+                row = (g * cg * hp + oy) * wp * nc
+                for fb in range(nfb):
+                    rows = gt[g * nfb + fb, oy]
+                    for tg in range(ntg):
+                        _dot_taps(partial[ch, g, fb, tg], rows, xt, off[tg * TB :], row, nc, run)
 
 
-# One row of ``kw`` taps is applied five, then three, then one tap a pass: each pass loads its
-# run of ``acc`` (or ``gyw``) once for all its taps. These loops are bound by loads and stores,
-# not arithmetic, so the passes with more taps are the faster ones (a 5x5 filter row in one
-# pass runs about 1.4x faster than in three).
-
-
-@njit(**_config.JIT)
-def _add_row(acc, xpad, taps, start, dw, run):
-    """``acc[k] += sum_j taps[j] * xpad[start + j * dw + k]`` for ``k < run``."""
-    j = 0
-    while taps.size - j >= 5:
-        t0, t1, t2, t3, t4 = taps[j], taps[j + 1], taps[j + 2], taps[j + 3], taps[j + 4]
-        s0, s1, s2, s3, s4 = _offsets5(start + j * dw, dw)
-        for k in range(run):
-            acc[k] += (
-                t0 * xpad[s0 + k]
-                + t1 * xpad[s1 + k]
-                + t2 * xpad[s2 + k]
-                + t3 * xpad[s3 + k]
-                + t4 * xpad[s4 + k]
-            )
-        j += 5
-    while taps.size - j >= 3:
-        t0, t1, t2 = taps[j], taps[j + 1], taps[j + 2]
-        s0, s1, s2, _, _ = _offsets5(start + j * dw, dw)
-        for k in range(run):
-            acc[k] += t0 * xpad[s0 + k] + t1 * xpad[s1 + k] + t2 * xpad[s2 + k]
-        j += 3
-    while j < taps.size:
-        t0 = taps[j]
-        s0 = np.uint64(start + j * dw)
-        for k in range(run):
-            acc[k] += t0 * xpad[s0 + k]
-        j += 1
+# The inner loops index flat buffers with uint64 offsets, as in im2col.py: numba guards signed
+# indices against negative wraparound, and that branch stops LLVM from vectorising them. Their
+# FB x TB bodies are written out so that every weight and sum is a scalar LLVM keeps in a
+# register through the loop.
 
 
 @njit(**_config.JIT)
-def _dot_row(out, g, xpad, start, dw, run):
-    """``out[j] = sum_k g[k] * xpad[start + j * dw + k]`` over ``k < run``, for every tap j."""
+def _add_taps(acc, xt, t, off, row, nc, run):
+    """``acc[q, k] += sum_m t[q, m] * xt[row + off[m] * nc + k]`` for ``q < 3, m < 5, k < run``."""
+    s0, s1, s2, s3, s4 = _starts(off, row, nc)
+    w00, w01, w02, w03, w04 = t[0, 0], t[0, 1], t[0, 2], t[0, 3], t[0, 4]
+    w10, w11, w12, w13, w14 = t[1, 0], t[1, 1], t[1, 2], t[1, 3], t[1, 4]
+    w20, w21, w22, w23, w24 = t[2, 0], t[2, 1], t[2, 2], t[2, 3], t[2, 4]
+    a0, a1, a2 = acc[0], acc[1], acc[2]
+    for k in range(np.uint64(run)):
+        x0, x1, x2, x3, x4 = xt[s0 + k], xt[s1 + k], xt[s2 + k], xt[s3 + k], xt[s4 + k]
+        a0[k] += w00 * x0 + w01 * x1 + w02 * x2 + w03 * x3 + w04 * x4
+        a1[k] += w10 * x0 + w11 * x1 + w12 * x2 + w13 * x3 + w14 * x4
+        a2[k] += w20 * x0 + w21 * x1 + w22 * x2 + w23 * x3 + w24 * x4
+
+
+@njit(**_config.JIT)
+def _dot_taps(out, g, xt, off, row, nc, run):
+    """``out[q, m] += sum_k g[q, k] * xt[row + off[m] * nc + k]`` for ``q < 3, m < 5, k < run``."""
+    s0, s1, s2, s3, s4 = _starts(off, row, nc)
+    g0, g1, g2 = g[0], g[1], g[2]
     zero = out.dtype.type(0)
-    j = 0
-    while out.size - j >= 5:
-        s0, s1, s2, s3, s4 = _offsets5(start + j * dw, dw)
-        a0 = a1 = a2 = a3 = a4 = zero
-        for k in range(run):
-            a0 += g[k] * xpad[s0 + k]
-            a1 += g[k] * xpad[s1 + k]
-            a2 += g[k] * xpad[s2 + k]
-            a3 += g[k] * xpad[s3 + k]
-            a4 += g[k] * xpad[s4 + k]
-        out[j], out[j + 1], out[j + 2], out[j + 3], out[j + 4] = a0, a1, a2, a3, a4
-        j += 5
-    while out.size - j >= 3:
-        s0, s1, s2, _, _ = _offsets5(start + j * dw, dw)
-        a0 = a1 = a2 = zero
-        for k in range(run):
-            a0 += g[k] * xpad[s0 + k]
-            a1 += g[k] * xpad[s1 + k]
-            a2 += g[k] * xpad[s2 + k]
-        out[j], out[j + 1], out[j + 2] = a0, a1, a2
-        j += 3
-    while j < out.size:
-        s0 = np.uint64(start + j * dw)
-        a0 = zero
-        for k in range(run):
-            a0 += g[k] * xpad[s0 + k]
-        out[j] = a0
-        j += 1
+    d00 = d01 = d02 = d03 = d04 = d10 = d11 = d12 = d13 = d14 = zero
+    d20 = d21 = d22 = d23 = d24 = zero
+    for k in range(np.uint64(run)):
+        x0, x1, x2, x3, x4 = xt[s0 + k], xt[s1 + k], xt[s2 + k], xt[s3 + k], xt[s4 + k]
+        d00 += g0[k] * x0
+        d01 += g0[k] * x1
+        d02 += g0[k] * x2
+        d03 += g0[k] * x3
+        d04 += g0[k] * x4
+        d10 += g1[k] * x0
+        d11 += g1[k] * x1
+        d12 += g1[k] * x2
+        d13 += g1[k] * x3
+        d14 += g1[k] * x4
+        d20 += g2[k] * x0
+        d21 += g2[k] * x1
+        d22 += g2[k] * x2
+        d23 += g2[k] * x3
+        d24 += g2[k] * x4
+    out[0, 0] += d00
+    out[0, 1] += d01
+    out[0, 2] += d02
+    out[0, 3] += d03
+    out[0, 4] += d04
+    out[1, 0] += d10
+    out[1, 1] += d11
+    out[1, 2] += d12
+    out[1, 3] += d13
+    out[1, 4] += d14
+    out[2, 0] += d20
+    out[2, 1] += d21
+    out[2, 2] += d22
+    out[2, 3] += d23
+    out[2, 4] += d24
 
 
 @njit(**_config.JIT)
-def _offsets5(start, dw):
-    """Five consecutive tap offsets ``start + m * dw`` as uint64 (see the note above)."""
-    s0, step = np.uint64(start), np.uint64(dw)
-    s1 = s0 + step
-    s2 = s1 + step
-    s3 = s2 + step
-    return s0, s1, s2, s3, s3 + step
+def _starts(off, row, nc):
+    """The ``TB`` taps' run starts ``row + off[m] * nc`` as uint64 (see the note above)."""
+    r, step = np.uint64(row), np.uint64(nc)
+    return (
+        r + np.uint64(off[0]) * step,
+        r + np.uint64(off[1]) * step,
+        r + np.uint64(off[2]) * step,
+        r + np.uint64(off[3]) * step,
+        r + np.uint64(off[4]) * step,
+    )

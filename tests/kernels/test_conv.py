@@ -62,9 +62,11 @@ def test_path_is_chosen_by_geometry(monkeypatch):
     assert path((2, 6, 14, 14), (16, 6, 5, 5)) == "direct"
     assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "winograd"
     assert path((2, 128, 8, 8), (128, 128, 3, 3), padding=1) == "im2col"  # 64 pixels < 128
-    assert path((2, 8, 8, 8), (64, 8, 3, 3), padding=1) == "im2col"  # too few channels
+    assert path((2, 16, 32, 32), (16, 16, 3, 3), padding=1) == "winograd"  # before direct
+    assert path((2, 8, 8, 8), (64, 8, 3, 3), padding=1) == "direct"  # too few channels
+    assert path((2, 8, 8, 8), (256, 8, 3, 3), padding=1) == "im2col"  # too many weights
     assert path((2, 64, 8, 8), (64, 64, 3, 3), stride=2) == "im2col"
-    assert path((2, 64, 8, 8), (64, 32, 3, 3), groups=2) == "im2col"
+    assert path((2, 128, 8, 8), (128, 64, 3, 3), groups=2) == "im2col"
     assert path((2, 64, 8, 8), (64, 64, 5, 5)) == "im2col"
     assert path((2, 8, 8, 8), (8, 1, 3, 3), padding=1, groups=8) == "depthwise"
     assert path((2, 1, 28, 28), (6, 1, 5, 5), stride=2) == "depthwise"
@@ -131,6 +133,8 @@ def test_batch_chunks_give_the_same_result(monkeypatch):
     grads = conv2d_backward(gy, saved)
     # One sample's cols is 27 * 36 doubles; this budget gives chunks of 2, 2, 1.
     monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * 27 * 36 * 8 + 100)
+    # One padded sample is 3 * 8 * 8 doubles: three or four direct-kernel chunks of 1 or 2.
+    monkeypatch.setattr(_config, "DIRECT_CHUNK_BYTES", 2 * 3 * 8 * 8 * 8)
     y_chunked, saved = run(case, x, w, b)
     np.testing.assert_allclose(y_chunked, y, rtol=1e-12, atol=1e-12)
     for got, want in zip(conv2d_backward(gy, saved), grads, strict=True):
