@@ -10,7 +10,7 @@
 (33.0, 3.0, 6.0, 9.0)
 """
 
-from autodiff import ops
+from autodiff import memory, ops
 from autodiff.autograd import grad
 from autodiff.creation import (
     arange,
@@ -49,6 +49,8 @@ from autodiff.ops import (
 )
 from autodiff.random import manual_seed
 from autodiff.tensor import Tensor
+
+memory.keep_freed_memory()
 
 __version__ = "0.1.0"
 
