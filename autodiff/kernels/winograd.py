@@ -53,9 +53,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 from numba import njit
-from threadpoolctl import ThreadpoolController
 
 from . import _config
+from .blas import one_thread
 
 # (G ⊗ G)[6 a + b, 3 i + j] = G[a, i] G[b, j], so that G w G^T is one GEMM over all filters.
 _G = np.array(
@@ -179,31 +179,28 @@ def _split(samples, n: int, chunk: int) -> list:
     if workers == 1:
         return [samples(0, n)]
     bounds = [n * i // workers for i in range(workers + 1)]
-    global _POOL, _POOL_WORKERS, _BLAS
-    # One split at a time: two overlapping BLAS limits from two threads could restore each
-    # other's "1" and leave BLAS on one thread for good.
+    global _POOL, _POOL_WORKERS
     with _LOCK:
         if _POOL is None or workers > _POOL_WORKERS:
             _POOL = ThreadPoolExecutor(workers, thread_name_prefix="autodiff-winograd")
             _POOL_WORKERS = workers
-            _BLAS = ThreadpoolController().select(user_api="blas")
-        with _BLAS.limit(limits=1):
-            runs = [_POOL.submit(samples, lo, hi) for lo, hi in itertools.pairwise(bounds)]
-            return [r.result() for r in runs]
+        pool = _POOL
+    with one_thread():
+        runs = [pool.submit(samples, lo, hi) for lo, hi in itertools.pairwise(bounds)]
+        return [r.result() for r in runs]
 
 
-# Created on first use: the worker threads, and the handle on the BLAS libraries loaded then.
+# Created on first use.
 _POOL = None
 _POOL_WORKERS = 0
-_BLAS = None
 _LOCK = threading.Lock()
 
 
 def _forget_pool() -> None:
     """In a forked child: the parent's worker threads do not exist there (and a lock one of
     them held stays held), so start afresh."""
-    global _POOL, _BLAS, _LOCK
-    _POOL = _BLAS = None
+    global _POOL, _LOCK
+    _POOL = None
     _LOCK = threading.Lock()
 
 

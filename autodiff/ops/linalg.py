@@ -3,6 +3,7 @@
 import numpy as np
 
 from autodiff.function import Function
+from autodiff.kernels.blas import matmul as _matmul
 
 
 class MatMul(Function):
@@ -12,7 +13,7 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx, x, y):
         x2, y2 = _as_matrices(x, y)
-        out = np.matmul(x2, y2)
+        out = _matmul(x2, y2)
         ctx.save(x, y)
         ctx.out_shape = out.shape
         ctx.x_vector, ctx.y_vector = x.ndim == 1, y.ndim == 1
@@ -28,10 +29,10 @@ class MatMul(Function):
         g2 = g.reshape(ctx.out_shape)
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = np.matmul(g2, np.swapaxes(y2, -1, -2))
+            gx = _matmul(g2, np.swapaxes(y2, -1, -2))
             gx = gx[..., 0, :] if ctx.x_vector else gx
         if ctx.needs_input_grad[1]:
-            gy = np.matmul(np.swapaxes(x2, -1, -2), g2)
+            gy = _matmul(np.swapaxes(x2, -1, -2), g2)
             gy = gy[..., 0] if ctx.y_vector else gy
         return gx, gy
 
@@ -47,7 +48,7 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save(x, w)
-        y = np.matmul(x, w.T)
+        y = _matmul(x, w.T)
         if b is not None:
             y += b  # y is new, so adding in place saves a temporary
         return y
@@ -57,8 +58,8 @@ class Linear(Function):
         x, w = ctx.saved
         need_x, need_w, need_b = ctx.needs_input_grad
         g2 = g.reshape(-1, g.shape[-1])  # batch dims flattened: (M, out)
-        gx = np.matmul(g, w) if need_x else None
-        gw = np.matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
+        gx = _matmul(g, w) if need_x else None
+        gw = _matmul(g2.T, x.reshape(-1, x.shape[-1])) if need_w else None
         gb = g2.sum(axis=0) if need_b else None
         return gx, gw, gb
 
