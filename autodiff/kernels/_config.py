@@ -7,14 +7,20 @@ assigning ``autodiff.kernels._config.COLS_BUDGET_BYTES = ...`` takes effect imme
 
 import os
 
-# numba's OpenMP workers busy-wait between parallel regions by default, and OpenBLAS's workers
-# busy-wait after each GEMM: on few cores each pool starves the other, and a training step that
-# alternates GEMMs with parallel kernels ran 5-16x slower (LeNet-5 step: 25 ms, against 7.5 ms
-# with passive waiting; a small CNN on the digits: 28 ms against 1.8 ms). This must be set
-# before the OpenMP runtime starts, so it is set here, on import; a value the user set wins.
-# (A program that imports torch first has already started torch's OpenMP runtime, which numba
-# then shares: there, set OMP_WAIT_POLICY=PASSIVE in the environment, as the README says.)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# How long numba's idle OpenMP workers spin before they sleep. Sleeping workers take 70-90 us
+# to start each parallel kernel (a 64-element kernel: 1.7 us with spinning workers); workers
+# that spin long (libgomp's default, 300,000 spins) take the cores OpenBLAS's workers need for
+# the large matrix products between kernels. 10,000 spins (measured: 0.1-0.3 ms) serve kernels
+# that follow each other closely and free the core soon after. Plain training loops, 2 cores,
+# default OpenBLAS settings, with OMP_WAIT_POLICY=PASSIVE / GOMP_SPINCOUNT=10000 / 300,000:
+# LeNet-5 step (batch 64) 4.6 / 3.5 / 3.2 ms; the demo's 15 epochs 1.2 / 0.8 / 0.6 s; an MLP
+# 784-1024-1024-10 step at batch 512 20.5 / 21.2 / 44 ms; the benchmark's ResNet block 17.3 /
+# 17.6 / 27.7 ms. This must be set before the OpenMP runtime starts, so it is set here, on import,
+# unless the user chose a waiting policy. (A program that imports torch first has already started
+# torch's OpenMP runtime, which numba then shares: there, set GOMP_SPINCOUNT=10000 in the
+# environment, as the README says.)
+if "OMP_WAIT_POLICY" not in os.environ:
+    os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 # Fastmath without "nnan" and "ninf": NaN and inf must still propagate through the kernels
 # (a NaN in a pooling window must come out as NaN, as in PyTorch).
