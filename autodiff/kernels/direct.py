@@ -113,10 +113,12 @@ def direct_backward_weight(gy, x, w_shape, padding, dilation, groups) -> np.ndar
 
 
 @njit(**_config.JIT)
-def _to_chunk(a, n0, nc, pt, pl, hp, wp):
-    """Samples ``[n0, n0 + nc)`` of ``a (N, C, H, W)`` zero-padded into a flat
-    ``(C, hp, wp, nc)`` buffer."""
-    c, h, wd = a.shape[1], a.shape[2], a.shape[3]
+def _chunk(a, ch, chunks, pt, pl, hp, wp):
+    """Chunk ``ch`` of ``chunks`` of ``a (N, C, H, W)``: its first sample ``n0``, its size
+    ``nc``, and its samples zero-padded into a flat ``(C, hp, wp, nc)`` buffer."""
+    n, c, h, wd = a.shape
+    n0 = ch * n // chunks
+    nc = (ch + 1) * n // chunks - n0
     out = np.zeros(c * hp * wp * nc, a.dtype)
     # one padded row of all the chunk's samples at a time, so its writes stay in cache
     for ci in range(c):
@@ -125,7 +127,7 @@ def _to_chunk(a, n0, nc, pt, pl, hp, wp):
             for s in range(nc):
                 for ix in range(wd):
                     out[row + ix * nc + s] = a[n0 + s, ci, iy, ix]
-    return out
+    return n0, nc, out
 
 
 @njit(**_config.PARALLEL)
@@ -136,9 +138,7 @@ def _forward_impl(x, wb, off, bias, y, pt, pl, hp, wp, chunks):
     groups, nfb, ntg = wb.shape[0], wb.shape[1], wb.shape[2]
     fg, cg = f // groups, x.shape[1] // groups
     for ch in prange(chunks):
-        n0 = ch * n // chunks
-        nc = (ch + 1) * n // chunks - n0
-        xt = _to_chunk(x, n0, nc, pt, pl, hp, wp)
+        n0, nc, xt = _chunk(x, ch, chunks, pt, pl, hp, wp)
         run = ow * nc
         acc = np.empty((FB, run), y.dtype)
         # The input rows of output row oy stay in cache across every filter block.
@@ -166,9 +166,7 @@ def _backward_weight_impl(gy, x, off, partial, pt, pl, hp, wp, chunks):
     groups, nfb, ntg = partial.shape[1], partial.shape[2], partial.shape[3]
     fg, cg = f // groups, x.shape[1] // groups
     for ch in prange(chunks):
-        n0 = ch * n // chunks
-        nc = (ch + 1) * n // chunks - n0
-        xt = _to_chunk(x, n0, nc, pt, pl, hp, wp)
+        n0, nc, xt = _chunk(x, ch, chunks, pt, pl, hp, wp)
         run = ow * nc
         # gy rows in chunk layout, ``FB`` filters' rows together, zero rows for the padding
         # filters of each group
