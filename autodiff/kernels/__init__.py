@@ -1,4 +1,5 @@
-"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, ReLU, in-place updates.
+"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, ReLU, in-place updates;
+and matrix products through numpy's BLAS with their thread count (``blas``).
 
 Nothing here knows about ``Tensor``; the graph ops in ``autodiff.ops`` call these functions.
 Flags for every ``@njit`` and the im2col memory budget live in ``_config``.

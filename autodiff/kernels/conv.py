@@ -200,7 +200,6 @@ def _path(saved: ConvSaved) -> str:
     c = saved.x.shape[1]
     f, cg, kh, kw = saved.w.shape
     (dh, dw), (pt, pb, pl, pr) = saved.dilation, saved.padding
-    # direct_backward_input pads gy by d * (k - 1) - p, which must not be negative
     if (kh, kw) == (3, 3) and saved.stride == saved.dilation == (1, 1) and saved.groups == 1:
         h, w = saved.x.shape[2:]
         area = (h + pt + pb - 2) * (w + pl + pr - 2)
@@ -208,6 +207,7 @@ def _path(saved: ConvSaved) -> str:
         tiled = area >= _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(c, f)
         if wide and tiled:
             return "winograd"
+    # direct_backward_input pads gy by d * (k - 1) - p, which must not be negative
     fits = max(pt, pb) <= dh * (kh - 1) and max(pl, pr) <= dw * (kw - 1)
     small = f // saved.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
     if saved.stride == (1, 1) and fits and small and (cg > 1 or c == 1):
