@@ -1,11 +1,12 @@
-"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, ReLU, in-place updates;
-and matrix products through numpy's BLAS with their thread count (``blas``).
+"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, batch norm, ReLU,
+in-place updates; and matrix products through numpy's BLAS with their thread count (``blas``).
 
 Nothing here knows about ``Tensor``; the graph ops in ``autodiff.ops`` call these functions.
 Flags for every ``@njit`` and the im2col memory budget live in ``_config``.
 """
 
 from .axpby import axpby
+from .batchnorm import batch_norm_backward, batch_norm_forward, batch_norm_stats
 from .conv import ConvSaved, conv2d_backward, conv2d_forward
 from .im2col import batch_chunk, col2im, conv_output_size, im2col
 from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
@@ -16,6 +17,9 @@ __all__ = [
     "avg_pool2d_backward",
     "avg_pool2d_forward",
     "axpby",
+    "batch_norm_backward",
+    "batch_norm_forward",
+    "batch_norm_stats",
     "batch_chunk",
     "col2im",
     "conv2d_backward",

@@ -4,6 +4,11 @@ import numpy as np
 
 from autodiff.engine import no_grad
 from autodiff.function import Function
+from autodiff.kernels.batchnorm import (
+    batch_norm_backward,
+    batch_norm_forward,
+    batch_norm_stats,
+)
 from autodiff.tensor import Tensor
 
 
@@ -12,40 +17,30 @@ class BatchNorm(Function):
 
     `mean` and `var` are per-channel arrays `(C,)`: the batch's own statistics
     (`batch_stats=True`, so the gradient flows through them) or running estimates (constants).
-    Its own rule: one pass each way instead of a dozen recorded nodes, and the batch-statistics
-    gradient in its compact form gx = weight / std * (g - mean(g) - xhat * mean(g * xhat)).
+    Its own rule: one kernel pass each way (`autodiff/kernels/batchnorm.py`) instead of a dozen
+    recorded nodes, and the batch-statistics gradient in its compact form
+    gx = weight / std * (g - mean(g) - xhat * mean(g * xhat)).
     """
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps=1e-5, batch_stats=True):
-        shape = _channel_shape(x.ndim, x.shape[1])
         inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        xhat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
-        ctx.save(xhat, inv_std, weight)
+        x3 = _as_ncl(x)
+        ctx.save(x3, mean, inv_std, weight)
         ctx.batch_stats = batch_stats
-        y = xhat if weight is None else xhat * weight.reshape(shape)
-        return y if bias is None else y + bias.reshape(shape)
+        return batch_norm_forward(x3, mean, inv_std, weight, bias).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        xhat, inv_std, weight = ctx.saved
-        axes = _stat_axes(g.ndim)
-        shape = _channel_shape(g.ndim, g.shape[1])
-        sum_g = g.sum(axis=axes)
-        sum_g_xhat = (g * xhat).sum(axis=axes)
-        gx = None
-        if ctx.needs_input_grad[0]:
-            scale = inv_std if weight is None else inv_std * weight
-            if ctx.batch_stats:
-                m = g.size // g.shape[1]
-                gx = g - (sum_g / m).reshape(shape) - xhat * (sum_g_xhat / m).reshape(shape)
-                gx *= scale.reshape(shape)
-            else:
-                gx = g * scale.reshape(shape)
+        x3, mean, inv_std, weight = ctx.saved
+        need_x, need_w, need_b = ctx.needs_input_grad
+        gx, gw, gb = batch_norm_backward(
+            _as_ncl(g), x3, mean, inv_std, weight, ctx.batch_stats, need_x
+        )
         return (
-            gx,
-            sum_g_xhat if ctx.needs_input_grad[1] else None,
-            sum_g if ctx.needs_input_grad[2] else None,
+            None if gx is None else gx.reshape(g.shape),
+            gw if need_w else None,
+            gb if need_b else None,
         )
 
 
@@ -131,9 +126,7 @@ def batch_norm(
             f"{op}: expected more than 1 value per channel when training, got input of "
             f"shape {input.shape}"
         )
-    axes = _stat_axes(x.ndim)
-    mean = x.mean(axis=axes)
-    var = x.var(axis=axes)
+    mean, var = batch_norm_stats(_as_ncl(x))
     out = BatchNorm.apply(input, weight, bias, mean=mean, var=var, eps=eps, batch_stats=True)
     with no_grad():
         if running_mean is not None:
@@ -144,9 +137,6 @@ def batch_norm(
     return out
 
 
-def _stat_axes(ndim):
-    return (0, *range(2, ndim))
-
-
-def _channel_shape(ndim, n_channels):
-    return (1, n_channels) + (1,) * (ndim - 2)
+def _as_ncl(a):
+    """``a (N, C, ...)`` as a C-contiguous ``(N, C, L)`` array (``L = 1`` for 2-D input)."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)

@@ -21,7 +21,7 @@ x = np.ones((2, 2, 6, 6), np.float32)
 for stride in (1, 2):  # direct loops, then im2col
     y, saved = k.conv2d_forward(x, np.ones((2, 2, 3, 3), np.float32), None, stride, 1)
     k.conv2d_backward(y, saved)
-wide = np.ones((2, 32, 8, 8), np.float32)  # Winograd (too many weights for direct loops)
+wide = np.ones((2, 32, 8, 8), np.float32)  # Winograd (3x3 over 32 channels)
 y, saved = k.conv2d_forward(wide, np.ones((32, 32, 3, 3), np.float32), None, 1, 1)
 k.conv2d_backward(y, saved)
 y, saved = k.conv2d_forward(x, np.ones((2, 1, 3, 3), np.float32), None, 1, 1, 1, 2)
@@ -33,9 +33,15 @@ k.avg_pool2d_backward(k.avg_pool2d_forward(x, 2), x.shape, 2)
 k.axpby(x, 1.0, x.copy(), -0.1)
 for a in (x, np.ones(2**19, np.float32)):  # the serial and the parallel ReLU
     k.relu_backward(a, k.relu_forward(a))
+x3 = x.reshape(2, 2, 36)
+mean, var = k.batch_norm_stats(x3)
+k.batch_norm_backward(x3, x3, mean, var, None, True, True)
+k.batch_norm_forward(x3, mean, var, None, None)
 seconds = time.perf_counter() - start
 stats = {}
-for module in ("im2col", "direct", "winograd", "pool", "depthwise", "axpby", "relu", "_ranges"):
+for module in (
+    "im2col", "direct", "winograd", "pool", "depthwise", "axpby", "relu", "batchnorm", "_ranges"
+):
     module = f"autodiff.kernels.{module}"
     for name, f in vars(importlib.import_module(module)).items():
         if isinstance(f, Dispatcher):
