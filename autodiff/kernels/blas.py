@@ -35,15 +35,15 @@ from threadpoolctl import ThreadpoolController
 SERIAL_MACS = (2**18, 4_000_000)
 
 
-def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``np.matmul(a, b)``, on one BLAS thread when the product is small."""
+def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``np.matmul(a, b, out=out)``, on one BLAS thread when the product is small."""
     macs = a.shape[-1] * (a.shape[-2] if a.ndim > 1 else 1) * (b.shape[-1] if b.ndim > 1 else 1)
     if a.ndim > 2 or b.ndim > 2:
         macs *= math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
     if not SERIAL_MACS[0] <= macs < SERIAL_MACS[1]:
-        return np.matmul(a, b)
+        return np.matmul(a, b, out=out)
     with one_thread():
-        return np.matmul(a, b)
+        return np.matmul(a, b, out=out)
 
 
 @contextmanager

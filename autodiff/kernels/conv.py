@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _config
 from ._checks import as_float_array, padding4, pair, window
+from .blas import matmul
 from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
 from .direct import direct_backward_input, direct_backward_weight, direct_forward
 from .im2col import batch_chunk, col2im, im2col
@@ -107,7 +108,7 @@ def conv2d_forward(
         cols = cols_buf[: ck * nb * p].reshape(ck, nb * p)
         im2col(x[n0 : n0 + nb], *saved.geometry, out=cols)
         y2 = y2_buf[: f * nb * p].reshape(groups, f // groups, nb * p)
-        np.matmul(w3, cols.reshape(groups, ck // groups, nb * p), out=y2)
+        matmul(w3, cols.reshape(groups, ck // groups, nb * p), out=y2)
         y2 = y2.reshape(f, nb, p).transpose(1, 0, 2)
         y_chunk = y[n0 : n0 + nb].reshape(nb, f, p)
         if b is None:
@@ -185,10 +186,10 @@ def conv2d_backward(
         cols = cols_buf[: ck * nb * p].reshape(groups, ck // groups, nb * p)
         if need_w:
             im2col(x[n0 : n0 + nb], *saved.geometry, out=cols.reshape(ck, nb * p))
-            gw_t += np.matmul(cols, gy2.transpose(0, 2, 1))
+            gw_t += matmul(cols, gy2.transpose(0, 2, 1))
         if need_x:
             # gcols overwrites the cols buffer: cols is no longer needed for this chunk.
-            np.matmul(w3.transpose(0, 2, 1), gy2, out=cols)
+            matmul(w3.transpose(0, 2, 1), gy2, out=cols)
             gcols = cols.reshape(ck, nb * p)
             col2im(gcols, (nb, *x.shape[1:]), *saved.geometry, out=gx[n0 : n0 + nb])
     gw = None if gw_t is None else np.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w.shape)

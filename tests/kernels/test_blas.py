@@ -27,7 +27,11 @@ def two_blas_threads():
 def test_matches_numpy(a_shape, b_shape):
     rng = np.random.default_rng(0)
     a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
-    np.testing.assert_array_equal(blas.matmul(a, b), np.matmul(a, b))
+    want = np.matmul(a, b)
+    np.testing.assert_array_equal(blas.matmul(a, b), want)
+    out = np.empty_like(want)
+    assert blas.matmul(a, b, out=out) is out
+    np.testing.assert_array_equal(out, want)
 
 
 @pytest.mark.parametrize(
@@ -45,9 +49,9 @@ def test_small_products_run_on_one_blas_thread(
     seen = []
     real = np.matmul
 
-    def spy(a, b):
+    def spy(a, b, out=None):
         seen.append(_blas_threads())
-        return real(a, b)
+        return real(a, b, out=out)
 
     monkeypatch.setattr(blas.np, "matmul", spy)
     blas.matmul(np.ones(a_shape, np.float32), np.ones(b_shape, np.float32))
