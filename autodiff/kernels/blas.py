@@ -10,11 +10,12 @@ BLAS thread; the pool stays asleep and the numba kernels keep both cores.
 Isolated, on 2 cores, one thread against two: 64x400x120 (3.1M multiply-adds, LeNet-5's first
 dense layer) 49 against 45 us; 128x400x64 (3.3M) 49 against 32 us; 128x256x128 (4.2M, the MLP
 benchmark's middle layer) 61 against 52 us; 128x784x256 (26M) 350 against 225 us. In the
-LeNet-5 training step (``python -m benchmarks -k lenet``'s settings, plain loop) the limit cut
-the median from 3.8 to 3.3 ms and the 90th percentile from 7.2 to 4.3 ms; the MLP step, whose
-products are all outside the range, is unchanged. Below the range OpenBLAS already runs on one
-thread by itself (0.65M multiply-adds: 10.3 us either way), and the limit would only add its
-own cost (about 2 us).
+LeNet-5 training step, with ``python -m benchmarks``' thread settings, the limit cut the median
+from 3.8 to 3.3 ms in a plain loop, and the 90th percentile from 7.2 to 4.3 ms when the step
+takes turns with torch's as in the benchmark; the MLP step, whose products are all outside the
+range, is unchanged. Products under 2^18 multiply-adds are left alone: OpenBLAS runs small
+products on one thread by itself (0.65M multiply-adds took 10.3 us either way), and the limit
+costs about 2 us.
 
 :func:`one_thread` is also how the Winograd kernels hold BLAS to one thread. The limit is
 process-wide: BLAS calls from other threads of the program meanwhile run on one thread too.
