@@ -26,7 +26,8 @@ class BatchNorm(Function):
     def forward(ctx, x, weight, bias, mean, var, eps=1e-5, batch_stats=True):
         inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
         x3 = _as_ncl(x)
-        ctx.save(x3, mean, inv_std, weight)
+        # backward recomputes xhat from these: a copy, since eval-mode mean is a running buffer
+        ctx.save(x3, mean.copy(), inv_std, weight)
         ctx.batch_stats = batch_stats
         return batch_norm_forward(x3, mean, inv_std, weight, bias).reshape(x.shape)
 

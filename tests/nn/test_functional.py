@@ -121,6 +121,20 @@ def test_batch_norm_eval_uses_running_stats_like_torch():
     np.testing.assert_array_equal(rv.data, rv_a)
 
 
+def test_batch_norm_backward_uses_the_statistics_of_its_forward():
+    # eval mode normalises with the running buffers; changing them before backward must not
+    # change the gradient of this graph (its xhat belongs to the forward pass)
+    rng = _rng(5)
+    x = ad.tensor(rng.standard_normal((4, 3, 2)))
+    weight = ad.tensor(rng.uniform(0.5, 2, 3), requires_grad=True)
+    rm, rv = ad.tensor(rng.standard_normal(3)), ad.tensor(rng.uniform(0.5, 2, 3))
+    xhat = (x.data - rm.data[:, None]) / np.sqrt(rv.data[:, None] + 1e-5)
+    out = F.batch_norm(x, rm, rv, weight, training=False)
+    rm.data[...] = 100.0
+    out.sum().backward()
+    np.testing.assert_allclose(weight.grad.data, xhat.sum(axis=(0, 2)), rtol=1e-12)
+
+
 def test_batch_norm_training_output_is_normalised():
     x = ad.tensor(_rng(4).standard_normal((64, 3)) * 5 + 2)
     y = F.batch_norm(x, None, None, training=True).data
