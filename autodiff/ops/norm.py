@@ -25,18 +25,18 @@ class BatchNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps=1e-5, batch_stats=True):
         inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        x3 = _as_ncl(x)
-        # backward recomputes xhat from these: a copy, since eval-mode mean is a running buffer
-        ctx.save(x3, mean.copy(), inv_std, weight)
+        # backward recomputes xhat from x and these: the mean is copied, since in eval mode it
+        # is the running buffer; x itself is saved (not a view) for the engine's version check
+        ctx.save(x, mean.copy(), inv_std, weight)
         ctx.batch_stats = batch_stats
-        return batch_norm_forward(x3, mean, inv_std, weight, bias).reshape(x.shape)
+        return batch_norm_forward(_as_ncl(x), mean, inv_std, weight, bias).reshape(x.shape)
 
     @staticmethod
     def backward(ctx, g):
-        x3, mean, inv_std, weight = ctx.saved
+        x, mean, inv_std, weight = ctx.saved
         need_x, need_w, need_b = ctx.needs_input_grad
         gx, gw, gb = batch_norm_backward(
-            _as_ncl(g), x3, mean, inv_std, weight, ctx.batch_stats, need_x
+            _as_ncl(g), _as_ncl(x), mean, inv_std, weight, ctx.batch_stats, need_x
         )
         return (
             None if gx is None else gx.reshape(g.shape),

@@ -135,6 +135,15 @@ def test_batch_norm_backward_uses_the_statistics_of_its_forward():
     np.testing.assert_allclose(weight.grad.data, xhat.sum(axis=(0, 2)), rtol=1e-12)
 
 
+def test_batch_norm_input_modified_before_backward_is_caught():
+    x = ad.tensor(_rng(6).standard_normal((4, 3, 2)), requires_grad=True)
+    h = x * 1
+    out = F.batch_norm(h, None, None, training=True)  # saves h for backward
+    h.mul_(2)
+    with pytest.raises(RuntimeError, match="BatchNorm: a tensor saved for backward was modified"):
+        out.sum().backward()
+
+
 def test_batch_norm_training_output_is_normalised():
     x = ad.tensor(_rng(4).standard_normal((64, 3)) * 5 + 2)
     y = F.batch_norm(x, None, None, training=True).data
