@@ -49,8 +49,9 @@ DIRECT_MAX_GROUP_WEIGHTS = 16384
 
 # Largest padded input chunk (bytes) one direct-kernel iteration copies into its batch-innermost
 # buffer (direct.py). Larger chunks give longer runs; smaller ones keep the input rows of an
-# output row in cache. One thread, 16 -> 16 3x3 on 32x16x32x32: 2.6 ms with 1 MiB chunks,
-# 3.0 ms with 256 KiB, 5.8 ms with 64 KiB; LeNet's layers fit whole in 1 MiB.
+# output row in cache. Forward on one thread, 16 -> 16 3x3 on 32x16x32x32 (forced onto the
+# direct path; Winograd takes it by default): 2.6 ms with 1 MiB chunks, 3.0 ms with 256 KiB,
+# 5.8 ms with 64 KiB. LeNet's layers fit whole in 1 MiB.
 DIRECT_CHUNK_BYTES = 2**20
 
 # 3x3 stride-1 convolutions (one group, no dilation) with at least WINOGRAD_MIN_CHANNELS input
