@@ -11,7 +11,8 @@ from autodiff import memory
 
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 
-# Megabytes free in the heap after an 8 MiB array is freed, in a fresh interpreter.
+# Megabytes the heap's free memory grew by when an 8 MiB array was freed, in a fresh interpreter
+# (what was free before, e.g. left over from imports, does not count).
 FREED_AND_KEPT = r"""
 import ctypes, sys
 import numpy as np
@@ -23,13 +24,14 @@ class Info(ctypes.Structure):
         "fordblks", "keepcost")]
 libc = ctypes.CDLL("libc.so.6")
 libc.mallinfo2.restype = Info
+before = libc.mallinfo2().fordblks
 a = np.ones(2**20)
 del a
-print(libc.mallinfo2().fordblks // 2**20)
+print((libc.mallinfo2().fordblks - before) / 2**20)
 """
 
 
-def _kept_mib(*args, **env) -> int:
+def _kept_mib(*args, **env) -> float:
     clean = {k: v for k, v in os.environ.items() if k not in memory._USER_SETTINGS}
     result = subprocess.run(
         [sys.executable, "-c", FREED_AND_KEPT, *args],
@@ -38,18 +40,18 @@ def _kept_mib(*args, **env) -> int:
         text=True,
         check=True,
     )
-    return int(result.stdout)
+    return float(result.stdout)
 
 
 @glibc
 def test_importing_autodiff_keeps_freed_blocks():
-    assert _kept_mib("plain") == 0  # glibc alone maps 8 MiB on its own and unmaps it
-    assert _kept_mib("import") >= 8
+    assert _kept_mib("plain") < 0.5  # glibc alone maps 8 MiB on its own and unmaps it
+    assert _kept_mib("import") > 4  # most of the 8 MiB stays free in the heap
 
 
 @glibc
 def test_users_malloc_settings_win(monkeypatch):
-    assert _kept_mib("import", MALLOC_MMAP_THRESHOLD_="131072") == 0
+    assert _kept_mib("import", MALLOC_MMAP_THRESHOLD_="131072") < 0.5
     monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
     assert memory.keep_freed_memory() is False
 
