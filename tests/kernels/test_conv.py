@@ -26,7 +26,7 @@ CASES = [
     ((2, 4, 7, 6), (6, 2, 3, 3), 1, (2, 0, 1, 2), (2, 1), 2, True),  # grouped, stride 1
     ((2, 1, 9, 8), (3, 1, 5, 5), 1, 2, 1, 1, False),  # one input channel (LeNet's first layer)
     ((1, 2, 5, 5), (2, 2, 1, 1), 1, 1, 1, 1, True),  # padding beyond the kernel's reach
-    # wide filter rows: the direct kernels take taps in fives, threes and ones
+    # wide filter rows: the direct kernels' groups of five taps span rows and end in zero taps
     ((2, 3, 5, 9), (4, 3, 3, 4), 1, 1, 1, 1, False),
     ((1, 2, 6, 12), (2, 2, 2, 8), 1, (0, 1, 3, 4), 1, 1, True),
     ((1, 2, 7, 16), (3, 2, 2, 6), 1, (1, 0, 2, 5), (1, 2), 1, True),
