@@ -45,3 +45,36 @@ def _check_supported(dtype, data):
             f"tensor: dtype {dtype} is not supported (float32, float64, integer and bool "
             f"tensors are); got data of type {type(data).__name__}"
         )
+
+
+def promote_types(a, b) -> np.dtype:
+    """The dtype two tensors of dtypes a and b combine to, by PyTorch's table.
+
+    As numpy's, except that an integer or bool meeting a float gives that float (numpy gives
+    float64 for int64 with float32).
+    """
+    a, b = np.dtype(a), np.dtype(b)
+    if a == b:
+        return a
+    if a.kind == "f" and b.kind != "f":
+        return a
+    if b.kind == "f" and a.kind != "f":
+        return b
+    return np.promote_types(a, b)
+
+
+def combine_categories(higher, lower):
+    """PyTorch's rule for a dtype from a higher-priority group of operands (`higher`) meeting one
+    from a lower group (`lower`); either may be None (no operand in that group).
+
+    The higher group's dtype wins unless the lower group is of a higher category (bool < integer
+    < float): an int64 tensor with a float32 0-d tensor gives float32, a float32 tensor with a
+    float64 0-d tensor stays float32.
+    """
+    if higher is None:
+        return lower
+    if lower is None or higher.kind == "f":
+        return higher
+    if higher.kind == "b" or lower.kind == "f":
+        return promote_types(higher, lower)
+    return higher

@@ -339,101 +339,6 @@ class Tensor:
             self._requires_grad = True
         return self
 
-    # ---- methods that call ops -------------------------------------------------------------------
-
-    def exp(self):
-        return ops.exp(self)
-
-    def log(self):
-        return ops.log(self)
-
-    def sqrt(self):
-        return ops.sqrt(self)
-
-    def abs(self):
-        return ops.abs(self)
-
-    def clamp(self, min=None, max=None):
-        return ops.clamp(self, min, max)
-
-    def relu(self):
-        return ops.relu(self)
-
-    def sigmoid(self):
-        return ops.sigmoid(self)
-
-    def tanh(self):
-        return ops.tanh(self)
-
-    def softmax(self, dim=-1):
-        return ops.softmax(self, dim)
-
-    def log_softmax(self, dim=-1):
-        return ops.log_softmax(self, dim)
-
-    def pow(self, exponent):
-        return ops.pow(self, exponent)
-
-    def matmul(self, other):
-        return ops.matmul(self, other)
-
-    def maximum(self, other):
-        return ops.maximum(self, other)
-
-    def minimum(self, other):
-        return ops.minimum(self, other)
-
-    def sum(self, dim=None, keepdim=False):
-        return ops.sum(self, dim, keepdim)
-
-    def mean(self, dim=None, keepdim=False):
-        return ops.mean(self, dim, keepdim)
-
-    def max(self, dim=None, keepdim=False):
-        return ops.max(self, dim, keepdim)
-
-    def min(self, dim=None, keepdim=False):
-        return ops.min(self, dim, keepdim)
-
-    def var(self, dim=None, keepdim=False, correction=1):
-        return ops.var(self, dim, keepdim, correction=correction)
-
-    def std(self, dim=None, keepdim=False, correction=1):
-        return ops.std(self, dim, keepdim, correction=correction)
-
-    def logsumexp(self, dim=None, keepdim=False):
-        return ops.logsumexp(self, dim, keepdim)
-
-    def argmax(self, dim=None, keepdim=False):
-        return ops.argmax(self, dim, keepdim)
-
-    def argmin(self, dim=None, keepdim=False):
-        return ops.argmin(self, dim, keepdim)
-
-    def reshape(self, *shape):
-        return ops.reshape(self, *shape)
-
-    def view(self, *shape):
-        return ops.reshape(self, *shape)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return ops.flatten(self, start_dim, end_dim)
-
-    def transpose(self, dim0, dim1):
-        return ops.transpose(self, dim0, dim1)
-
-    def permute(self, *dims):
-        return ops.permute(self, *dims)
-
-    def squeeze(self, dim=None):
-        return ops.squeeze(self, dim)
-
-    def unsqueeze(self, dim):
-        return ops.unsqueeze(self, dim)
-
-    def expand(self, *sizes):
-        return ops.expand(self, *sizes)
-
     @property
     def T(self):  # noqa: N802 - numpy/PyTorch name
         """All dimensions reversed (the matrix transpose for 2-D)."""
@@ -476,3 +381,16 @@ def _root_gradient(root, gradient, op_name):
 
 
 from autodiff import ops  # noqa: E402 - ops need Tensor defined first
+
+# Methods that are the op of the same name applied to the tensor (`x.sin()` is `ops.sin(x)`), as
+# torch.Tensor's are; one entry per module of autodiff/ops.
+_FUNCTIONAL_METHODS = {
+    "activation": "relu sigmoid tanh softmax log_softmax",
+    "elementwise": "exp log sqrt abs clamp pow maximum minimum",
+    "linalg": "matmul",
+    "reduce": "sum mean max min var std logsumexp argmax argmin",
+    "shape": "reshape view flatten transpose permute squeeze unsqueeze expand",
+}
+for _module, _names in _FUNCTIONAL_METHODS.items():
+    for _name in _names.split():
+        setattr(Tensor, _name, getattr(getattr(ops, _module), _name))

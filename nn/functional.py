@@ -22,7 +22,7 @@ from autodiff.ops.loss import (
     mse_loss,
     nll_loss,
 )
-from autodiff.ops.norm import batch_norm
+from autodiff.ops.normalization import batch_norm
 from autodiff.ops.pool import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from autodiff.ops.shape import pad
 

@@ -1,6 +1,7 @@
 """Batch normalisation of ``(N, C, L)`` arrays over ``N`` and ``L``, one channel per iteration.
 
-The graph op (``autodiff/ops/norm.py``) views any ``(N, C, ...)`` input as ``(N, C, L)``. Each
+The graph op (``autodiff/ops/normalization.py``) views any ``(N, C, ...)`` input as
+``(N, C, L)``. Each
 function is one parallel loop over channels that reads a channel's ``N`` runs of ``L`` values
 once or twice, where numpy's ``mean``, ``var`` and elementwise expressions made a dozen passes
 with full-size temporaries. Sums are accumulated in float64, so float32 statistics of large

@@ -1,45 +1,26 @@
-"""Differentiable ops as functions of tensors; `Tensor` methods and operators call these."""
+"""Differentiable ops as functions of tensors; `Tensor` methods and operators call these.
 
-from autodiff.ops.activation import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from autodiff.ops.elementwise import (
-    abs,
-    add,
-    clamp,
-    div,
-    exp,
-    log,
-    maximum,
-    minimum,
-    mul,
-    neg,
-    pow,
-    sqrt,
-    sub,
-    to_dtype,
-    where,
-)
-from autodiff.ops.linalg import linear, matmul
-from autodiff.ops.reduce import argmax, argmin, logsumexp, max, mean, min, std, sum, var
-from autodiff.ops.shape import (
-    cat,
-    expand,
-    flatten,
-    getitem,
-    index_put,
-    pad,
-    permute,
-    reshape,
-    squeeze,
-    stack,
-    transpose,
-    unsqueeze,
-    view,
+Each module lists its public functions in `__all__`; this package re-exports all of them, so
+`ops.sin` is `ops.unary.sin`. `TENSOR_OPS` are the modules whose functions PyTorch also has at
+its top level (`torch.sin`, `torch.cat`): `autodiff` re-exports those. Losses, convolution,
+pooling, normalisation and dropout live in `nn.functional` only, as in PyTorch.
+"""
+
+from autodiff.ops import (
+    activation,
+    conv,
+    dropout,
+    elementwise,
+    linalg,
+    loss,
+    normalization,
+    pool,
+    reduce,
+    shape,
 )
 
-__all__ = [
-    "abs", "add", "argmax", "argmin", "cat", "clamp", "div", "exp", "expand", "flatten",
-    "getitem", "index_put", "leaky_relu", "linear", "log", "log_softmax", "logsumexp",
-    "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg", "pad", "permute", "pow",
-    "relu", "reshape", "sigmoid", "softmax", "sqrt", "squeeze", "stack", "std", "sub", "sum",
-    "tanh", "to_dtype", "transpose", "unsqueeze", "var", "view", "where",
-]  # fmt: skip
+TENSOR_OPS = (activation, elementwise, linalg, reduce, shape)
+NN_OPS = (conv, dropout, loss, normalization, pool)
+
+__all__ = [name for module in TENSOR_OPS + NN_OPS for name in module.__all__]
+globals().update({name: getattr(m, name) for m in TENSOR_OPS + NN_OPS for name in m.__all__})

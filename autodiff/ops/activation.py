@@ -5,6 +5,8 @@ import numpy as np
 from autodiff import kernels
 from autodiff.function import Function
 
+__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+
 
 class ReLU(Function):
     """max(x, 0); the gradient at 0 is 0, as in PyTorch. One-pass kernels (the backward in numpy

@@ -3,6 +3,8 @@
 from autodiff import kernels
 from autodiff.function import Function
 
+__all__ = ["conv2d"]
+
 
 class Conv2d(Function):
     """Cross-correlation of an NCHW batch with F filters; its own rule because im2col + GEMM

@@ -5,6 +5,8 @@ import numpy as np
 from autodiff.function import Function
 from autodiff.random import resolve
 
+__all__ = ["dropout"]
+
 
 class Dropout(Function):
     """x * mask, mask holding 0 or 1 / (1 - p) drawn in forward.

@@ -11,6 +11,24 @@ import numpy as np
 
 from autodiff.function import Function
 
+__all__ = [
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "pow",
+    "exp",
+    "log",
+    "sqrt",
+    "abs",
+    "maximum",
+    "minimum",
+    "clamp",
+    "where",
+    "to_dtype",
+]
+
 
 class Add(Function):
     """x + y."""

@@ -5,6 +5,8 @@ import numpy as np
 from autodiff.function import Function
 from autodiff.kernels.blas import matmul as _matmul
 
+__all__ = ["linear", "matmul"]
+
 
 class MatMul(Function):
     """x @ y. A 1-D x is a row (1, k) and a 1-D y a column (k, 1), removed again afterwards,

@@ -17,6 +17,16 @@ import numpy as np
 from autodiff.function import Function
 from autodiff.tensor import Tensor
 
+__all__ = [
+    "cross_entropy",
+    "nll_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "mse_loss",
+    "l1_loss",
+]
+
+
 _REDUCTIONS = ("none", "mean", "sum")
 # Binary cross-entropy also offers the mean over present labels (see its docstring)
 _BCE_REDUCTIONS = (*_REDUCTIONS, "weighted_mean")

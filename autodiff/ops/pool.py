@@ -7,6 +7,8 @@ from autodiff.function import Function
 from autodiff.ops.reduce import mean
 from autodiff.ops.shape import cat
 
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+
 
 class MaxPool2d(Function):
     """Max over each window; backward routes each gradient to the window's argmax."""

@@ -6,6 +6,8 @@ import numpy as np
 
 from autodiff.function import Function
 
+__all__ = ["sum", "mean", "max", "min", "var", "std", "logsumexp", "argmax", "argmin"]
+
 
 class Sum(Function):
     """Sum over `axes`."""

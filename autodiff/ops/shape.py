@@ -4,6 +4,22 @@ import numpy as np
 
 from autodiff.function import Function
 
+__all__ = [
+    "reshape",
+    "view",
+    "flatten",
+    "permute",
+    "transpose",
+    "squeeze",
+    "unsqueeze",
+    "expand",
+    "getitem",
+    "index_put",
+    "cat",
+    "stack",
+    "pad",
+]
+
 
 class Reshape(Function):
     """x with a new shape of the same size (a view when numpy can make one)."""

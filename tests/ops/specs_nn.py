@@ -20,7 +20,7 @@ from autodiff.ops.loss import (
     mse_loss,
     nll_loss,
 )
-from autodiff.ops.norm import BatchNorm, batch_norm
+from autodiff.ops.normalization import BatchNorm, batch_norm
 from tests.ops.harness import OpSpec, normal, sample, torch
 
 

@@ -11,6 +11,8 @@ from autodiff.kernels.batchnorm import (
 )
 from autodiff.tensor import Tensor
 
+__all__ = ["batch_norm"]
+
 
 class BatchNorm(Function):
     """y = (x - mean) / sqrt(var + eps) * weight + bias, per channel (dim 1).
