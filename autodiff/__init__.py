@@ -16,6 +16,7 @@ PyTorch's names, and `autodiff.nn`, `autodiff.nn.functional`, `autodiff.optim` a
 
 # isort: off
 from autodiff.tensor import Tensor  # first: tensor.py binds methods of every ops module
+
 # isort: on
 from autodiff import memory, ops
 from autodiff.autograd import grad
