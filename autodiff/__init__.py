@@ -14,40 +14,110 @@ PyTorch's names, and `autodiff.nn`, `autodiff.nn.functional`, `autodiff.optim` a
 `autodiff.utils.data` are the packages `nn`, `nn.functional`, `optim` and `autodiff.data`.
 """
 
+import importlib
+
 # isort: off
 from autodiff.tensor import Tensor  # first: tensor.py binds methods of every ops module
 
 # isort: on
-from autodiff import memory, ops
+from autodiff import aliases, backends, cuda, dtypes, linalg, memory, ops, return_types
 from autodiff.autograd import grad
 from autodiff.creation import (
     arange,
+    as_tensor,
+    empty,
+    empty_like,
     eye,
+    from_numpy,
     full,
+    full_like,
+    linspace,
+    logspace,
+    normal,
     ones,
     ones_like,
     rand,
+    rand_like,
+    randint,
     randn,
+    randn_like,
+    randperm,
     tensor,
     zeros,
     zeros_like,
 )
-from autodiff.dtypes import bool_, float32, float64, int32, int64, uint8
-from autodiff.engine import enable_grad, is_grad_enabled, no_grad
+from autodiff.device import device
+from autodiff.dtypes import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    uint8,
+)
+from autodiff.engine import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from autodiff.errors import DimError, ShapeError
 from autodiff.function import Function
 from autodiff.gradcheck import GradcheckError, gradcheck, numerical_grad
-from autodiff.random import manual_seed
+from autodiff.random import Generator, manual_seed
+from autodiff.serialization import load, save
 
 _TENSOR_OPS = {name: getattr(m, name) for m in ops.TENSOR_OPS for name in m.__all__}
 globals().update(_TENSOR_OPS)
+globals().update(dtypes.ALIASES)  # PyTorch's other dtype names: autodiff.long, autodiff.float
+
+
+Size = tuple  # `x.shape` is a plain tuple; `torch.Size([2, 3]) == (2, 3)` holds here too
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input) -> bool:  # noqa: A002 - PyTorch's name
+    return input.is_floating_point()
+
+
+def numel(input) -> int:  # noqa: A002 - PyTorch's name
+    return input.numel()
+
+
+def get_default_dtype():
+    """float32: what Python floats and the creation functions give (not configurable)."""
+    return float32
+
 
 memory.keep_freed_memory()
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "arange", "bool_", "enable_grad", "eye", "float32",
-    "float64", "full", "grad", "gradcheck", "int32", "int64", "is_grad_enabled", "manual_seed",
-    "no_grad", "numerical_grad", "ones", "ones_like", "ops", "rand", "randn", "tensor", "uint8",
-    "zeros", "zeros_like", *_TENSOR_OPS,
+    "arange", "as_tensor", "backends", "bool_", "cuda", "device", "DimError", "empty", "empty_like",
+    "enable_grad", "eye", "float16", "float32", "float64", "from_numpy", "full", "full_like",
+    "Function", "Generator", "get_default_dtype", "grad", "gradcheck", "GradcheckError",
+    "inference_mode", "int16", "int32", "int64", "int8", "is_floating_point", "is_grad_enabled",
+    "is_tensor", "linalg", "linspace", "load", "logspace", "manual_seed", "nn", "no_grad", "normal",
+    "numel", "numerical_grad", "ones", "ones_like", "ops", "optim", "rand", "rand_like", "randint",
+    "randn", "randn_like", "randperm", "return_types", "save", "set_grad_enabled", "ShapeError",
+    "Size", "Tensor", "tensor", "uint8", "utils", "zeros", "zeros_like", *_TENSOR_OPS,
+    *dtypes.ALIASES,
 ]  # fmt: skip
+
+# PyTorch's paths to nn, optim and autodiff.data (autodiff/aliases.py), imported on first use:
+# nn and optim are built on autodiff, so importing them here would import upwards
+aliases.install()
+
+
+def __getattr__(name):
+    if name in ("nn", "optim", "utils"):
+        return importlib.import_module(f"autodiff.{name}")
+    raise AttributeError(f"module 'autodiff' has no attribute {name!r}")

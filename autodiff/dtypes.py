@@ -2,19 +2,45 @@
 
 import numpy as np
 
+float16 = np.dtype(np.float16)
 float32 = np.dtype(np.float32)
 float64 = np.dtype(np.float64)
+int8 = np.dtype(np.int8)
+int16 = np.dtype(np.int16)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 uint8 = np.dtype(np.uint8)
 bool_ = np.dtype(np.bool_)
 
-FLOAT_DTYPES = (float32, float64)
-_SUPPORTED = {float32, float64, np.dtype(np.int8), np.dtype(np.int16), int32, int64, uint8, bool_}
+# PyTorch's other names for them (`autodiff` exports these too: `ad.long`, `ad.float`)
+ALIASES = {
+    "half": float16,
+    "float": float32,
+    "double": float64,
+    "short": int16,
+    "int": int32,
+    "long": int64,
+    "bool": bool_,
+}
+
+FLOAT_DTYPES = (float32, float64)  # the dtypes that compute and can require grad
+# float16 tensors hold data (to convert, save and load) but do not compute: no kernel takes them
+_SUPPORTED = {float16, float32, float64, int8, int16, int32, int64, uint8, bool_}
 
 
 def is_floating(dtype) -> bool:
     return dtype in FLOAT_DTYPES
+
+
+def as_dtype(dtype) -> np.dtype:
+    """A supported dtype from a dtype, its name, or Python's float, int and bool (float is
+    float64, as in PyTorch)."""
+    try:
+        resolved = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"dtype: {dtype!r} is not a dtype") from e
+    _check_supported(resolved, dtype)
+    return resolved
 
 
 def to_array(data, dtype=None) -> np.ndarray:
@@ -42,8 +68,8 @@ def to_array(data, dtype=None) -> np.ndarray:
 def _check_supported(dtype, data):
     if dtype not in _SUPPORTED:
         raise TypeError(
-            f"tensor: dtype {dtype} is not supported (float32, float64, integer and bool "
-            f"tensors are); got data of type {type(data).__name__}"
+            f"tensor: dtype {dtype} is not supported (float32, float64, float16 for storage, "
+            f"integer and bool tensors are); got data of type {type(data).__name__}"
         )
 
 

@@ -7,10 +7,11 @@ input tensor itself if it is a leaf that requires grad; the input's shape; its d
 recursion, so graph depth is bounded by memory alone.
 """
 
+import functools
 import heapq
+import inspect
 import itertools
 import threading
-from contextlib import ContextDecorator
 
 import numpy as np
 
@@ -29,8 +30,12 @@ def is_grad_enabled() -> bool:
     return grad_state.enabled
 
 
-class _GradMode(ContextDecorator):
-    """Sets grad mode for a `with` block or a decorated function, restoring it afterwards."""
+class _GradMode:
+    """Sets grad mode for a `with` block or a decorated function, restoring it afterwards.
+
+    A decorated generator function runs in the mode each time it resumes, and the caller's mode
+    is back at every `yield` (as in PyTorch).
+    """
 
     enabled: bool
 
@@ -45,22 +50,121 @@ class _GradMode(ContextDecorator):
         grad_state.enabled = self._prev.pop()
         return False
 
-    def _recreate_cm(self):
-        # ContextDecorator's hook: each call of a decorated function gets its own instance, so
-        # recursive and concurrent calls each restore their own state
-        return type(self)()
+    def __call__(self, func):
+        mode = self.enabled
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def generator(*args, **kwargs):
+                return (yield from _resumed_in_mode(func(*args, **kwargs), mode))
+
+            return generator
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            # a context per call, so recursive and concurrent calls each restore their own state
+            with _in_mode(mode):
+                return func(*args, **kwargs)
+
+        return wrapper
 
 
-class no_grad(_GradMode):  # noqa: N801 - PyTorch's name
+def _in_mode(mode: bool) -> _GradMode:
+    context = _GradMode()
+    context.enabled = mode
+    return context
+
+
+def _resumed_in_mode(gen, mode):
+    """Drive generator `gen`, each of its steps in grad mode `mode`; return its return value."""
+    try:
+        with _in_mode(mode):
+            item = next(gen)
+        while True:
+            try:
+                value = yield item
+            except GeneratorExit:
+                with _in_mode(mode):
+                    gen.close()
+                raise
+            except BaseException as error:  # thrown in by our caller: pass it on
+                with _in_mode(mode):
+                    item = gen.throw(error)
+            else:
+                with _in_mode(mode):
+                    item = gen.send(value)
+    except StopIteration as stop:
+        return stop.value
+
+
+class _BareOrCalled(_GradMode):
+    """A mode usable as `@mode` as well as `@mode()` and `with mode():`."""
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
+
+    def __init__(self, orig_func=None):
+        super().__init__()
+
+
+class no_grad(_BareOrCalled):  # noqa: N801 - PyTorch's name
     """Context manager and decorator: ops inside record no graph."""
 
     enabled = False
 
 
-class enable_grad(_GradMode):  # noqa: N801 - PyTorch's name
+class enable_grad(_BareOrCalled):  # noqa: N801 - PyTorch's name
     """Context manager and decorator: turns recording back on inside a `no_grad` block."""
 
     enabled = True
+
+
+class inference_mode(_GradMode):  # noqa: N801 - PyTorch's name
+    """`no_grad` under PyTorch's other name; `inference_mode(False)` changes nothing. autodiff
+    has no separate inference tensors."""
+
+    enabled = False
+
+    def __new__(cls, mode=True):
+        if callable(mode):
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode=True):
+        super().__init__()
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self._prev.append(is_grad_enabled())
+        if self.mode:
+            grad_state.enabled = False
+
+    def __call__(self, func):
+        return super().__call__(func) if self.mode else func
+
+
+class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name
+    """Turn grad mode on or off: at once when called (`set_grad_enabled(False)`), or for a
+    `with` block or a decorated function, restoring the previous mode afterwards."""
+
+    def __init__(self, mode: bool):
+        super().__init__()
+        self.enabled = bool(mode)
+        self._before = is_grad_enabled()
+        grad_state.enabled = self.enabled
+
+    def __call__(self, func):
+        grad_state.enabled = self._before  # decorating changes nothing until func runs
+        return super().__call__(func)
+
+    def __enter__(self):
+        grad_state.enabled = self.enabled
+
+    def __exit__(self, *exc):
+        grad_state.enabled = self._before
+        return False
 
 
 _FREED = object()
@@ -212,7 +316,7 @@ def _set_grad(t, g, handed_out):
     if t is None:  # a retained tensor that no longer exists
         return
     if t.grad is not None:
-        np.add(t.grad.data, g, out=t.grad.data)
+        np.add(t.grad._data, g, out=t.grad._data)
         return
     # Pass-through ops (add, reshape, expand) hand one buffer to several inputs, and a later
     # in-place `+=` on one `.grad` must not change another: wrap a buffer once, copy it after.

@@ -20,6 +20,7 @@ import re
 import numpy as np
 
 from autodiff.engine import Node, grad_state
+from autodiff.errors import DimError, ShapeError
 
 
 class _NoGradCtx:
@@ -59,7 +60,7 @@ class Function:
         grad_on = grad_state.enabled
         for x in inputs:
             if isinstance(x, Tensor):
-                data = x.data
+                data = x._data
                 arrays.append(data)
                 if grad_on:
                     counter = x._version_counter
@@ -100,8 +101,14 @@ def _with_op_name(cls, error, inputs, attrs):
         message = f"{cls.__name__.lower()}: {message}"
     described = ", ".join(_describe(x) for x in inputs)
     params = "".join(f", {k}={v!r}" for k, v in attrs.items())
-    # the base class: numpy's own subclasses (its ufunc loop errors) take other arguments
-    kind = TypeError if isinstance(error, TypeError) else ValueError
+    # our own classes are kept; numpy's value errors are shapes that do not fit (or an axis out
+    # of range); its subclasses (ufunc loop errors) take other arguments, so the base class
+    if isinstance(error, TypeError):
+        kind = TypeError
+    elif isinstance(error, ShapeError | DimError):
+        kind = type(error)
+    else:
+        kind = DimError if isinstance(error, IndexError) else ShapeError
     return kind(f"{message} (inputs: {described}{params})")
 
 

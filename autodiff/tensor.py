@@ -5,11 +5,12 @@ import weakref
 import numpy as np
 
 from autodiff import dtypes
+from autodiff.conversion import ConversionMethods
 from autodiff.engine import backward as _run_backward
 from autodiff.engine import is_grad_enabled, no_grad
 
 
-class Tensor:
+class Tensor(ConversionMethods):
     """An n-dimensional array that can record a computation graph.
 
     Parameters
@@ -25,7 +26,7 @@ class Tensor:
     """
 
     __slots__ = (
-        "data",
+        "_data",
         "grad",
         "grad_fn",
         "_requires_grad",
@@ -36,7 +37,7 @@ class Tensor:
     __array_priority__ = 1000  # so `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self.data = dtypes.to_array(data.data if isinstance(data, Tensor) else data, dtype)
+        self._data = dtypes.to_array(data.data if isinstance(data, Tensor) else data, dtype)
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -49,7 +50,7 @@ class Tensor:
     def _wrap(cls, array, requires_grad=False, grad_fn=None, version=None):
         """A Tensor around an existing ndarray, without copying or checks (internal fast path)."""
         t = object.__new__(Tensor)
-        t.data = array
+        t._data = array
         t.grad = None
         t.grad_fn = grad_fn
         t._requires_grad = requires_grad
@@ -57,6 +58,23 @@ class Tensor:
         # a one-element list counting in-place writes; a view shares its base's list
         t._version_counter = [0] if version is None else version
         return t
+
+    @property
+    def data(self) -> np.ndarray:
+        """The ndarray holding the values (shared, not copied)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # as PyTorch's `x.data = t`: new values of any shape and dtype, outside the graph
+        if isinstance(value, Tensor):
+            value = value._data
+        if not isinstance(value, np.ndarray):
+            raise TypeError(
+                f"data: assign a Tensor or an ndarray, not {type(value).__name__} "
+                f"(tensor of shape {self._data.shape} {self._data.dtype})"
+            )
+        self._data = value
 
     # ---- graph attributes -------------------------------------------------------------------
 
@@ -71,10 +89,10 @@ class Tensor:
                 "requires_grad: can only be turned off on a leaf tensor; use .detach() on a "
                 f"result of {self.grad_fn.name}"
             )
-        if flag and not dtypes.is_floating(self.data.dtype):
+        if flag and not dtypes.is_floating(self._data.dtype):
             raise TypeError(
                 f"requires_grad: only float32 and float64 tensors can require grad, this one "
-                f"is {self.data.dtype} (shape {self.data.shape})"
+                f"is {self._data.dtype} (shape {self._data.shape})"
             )
         self._requires_grad = bool(flag)
 
@@ -99,7 +117,7 @@ class Tensor:
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph."""
-        return Tensor._wrap(self.data, version=self._version_counter)
+        return Tensor._wrap(self._data, version=self._version_counter)
 
     def backward(self, gradient=None, retain_graph=False):
         """Fill `.grad` of the leaves this tensor depends on with d(self)/d(leaf).
@@ -123,49 +141,56 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    ndimension = dim
 
     def size(self, dim=None):
         """The shape, or the length of dimension `dim` (PyTorch's `size`)."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[ops._args.dim("size", self, dim)]
 
     def numel(self) -> int:
-        return self.data.size
+        return self._data.size
 
     def __len__(self):
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def numpy(self) -> np.ndarray:
         """The underlying ndarray (shared, not copied)."""
-        return self.data
+        return self._data
 
     def item(self):
         """The single element as a Python number."""
-        if self.data.size != 1:
-            raise ValueError(f"item: tensor has {self.data.size} elements (shape {self.shape})")
-        return self.data.item()
+        if self._data.size != 1:
+            raise ValueError(f"item: tensor has {self._data.size} elements (shape {self.shape})")
+        return self._data.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = []
-        if self.data.dtype != dtypes.float32 and self.data.dtype != dtypes.int64:
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (dtypes.float32, dtypes.int64, dtypes.bool_):  # as PyTorch
+            extras.append(f"dtype={self._data.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn!r}")
         elif self._requires_grad:
@@ -173,11 +198,11 @@ class Tensor:
         return "tensor(" + ", ".join([body, *extras]) + ")"
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
-                f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous"
+                f"bool: the truth value of a tensor with {self._data.size} elements is ambiguous"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     # hashed by identity (as in PyTorch), although == compares elementwise; object's own
     # C-level hash keeps dict lookups keyed by tensors fast
@@ -233,6 +258,72 @@ class Tensor:
     def __getitem__(self, index):
         return ops.getitem(self, index)
 
+    def __mod__(self, other):
+        return ops.remainder(self, other)
+
+    def __rmod__(self, other):
+        return ops.remainder(other, self)
+
+    def __floordiv__(self, other):
+        return ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return ops.floor_divide(other, self)
+
+    def __and__(self, other):
+        return ops.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return ops.bitwise_and(other, self)
+
+    def __or__(self, other):
+        return ops.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return ops.bitwise_or(other, self)
+
+    def __xor__(self, other):
+        return ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return ops.bitwise_xor(other, self)
+
+    def __invert__(self):
+        return ops.bitwise_not(self)
+
+    def __lshift__(self, other):
+        return ops.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return ops.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return ops.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return ops.bitwise_right_shift(other, self)
+
+    def __imod__(self, other):
+        return self._inplace("remainder_", ops.remainder, other)
+
+    def __ifloordiv__(self, other):
+        return self._inplace("floor_divide_", ops.floor_divide, other)
+
+    def __iand__(self, other):
+        return self._inplace("bitwise_and_", ops.bitwise_and, other)
+
+    def __ior__(self, other):
+        return self._inplace("bitwise_or_", ops.bitwise_or, other)
+
+    def __ixor__(self, other):
+        return self._inplace("bitwise_xor_", ops.bitwise_xor, other)
+
+    def __ilshift__(self, other):
+        return self._inplace("bitwise_left_shift_", ops.bitwise_left_shift, other)
+
+    def __irshift__(self, other):
+        return self._inplace("bitwise_right_shift_", ops.bitwise_right_shift, other)
+
     # comparisons give bool tensors and record nothing
     def __eq__(self, other):
         return _compare(np.equal, self, other)
@@ -266,21 +357,6 @@ class Tensor:
     def __itruediv__(self, other):
         return self._inplace("div_", ops.div, other)
 
-    def add_(self, other):
-        return self._inplace("add_", ops.add, other)
-
-    def sub_(self, other):
-        return self._inplace("sub_", ops.sub, other)
-
-    def mul_(self, other):
-        return self._inplace("mul_", ops.mul, other)
-
-    def div_(self, other):
-        return self._inplace("div_", ops.div, other)
-
-    def clamp_(self, min=None, max=None):
-        return self._inplace("clamp_", lambda x: ops.clamp(x, min, max))
-
     def zero_(self):
         return self.fill_(0)
 
@@ -289,19 +365,19 @@ class Tensor:
 
     def copy_(self, src):
         """Overwrite every element with `src` (a scalar, or a tensor broadcastable to self)."""
-        keep_none = np.zeros(self.data.shape, bool)
+        keep_none = np.zeros(self._data.shape, bool)
         return self._inplace("copy_", lambda x, s: ops.where(keep_none, x, s), src)
 
     def __setitem__(self, index, value):
         self._inplace("__setitem__", lambda x, v: ops.index_put(x, index, v), value)
 
-    def _inplace(self, name, op, *args):
-        """Run `op(self, *args)` and write the result into self's buffer.
+    def _inplace(self, name, op, *args, **kwargs):
+        """Run `op(self, *args, **kwargs)` and write the result into self's buffer.
 
         With grad recording, the op runs on a snapshot of self so its saved arrays stay
         intact, and self takes the result's place in the graph (as PyTorch rebases history).
         """
-        others = [a for a in args if isinstance(a, Tensor)]
+        others = [a for a in (*args, *kwargs.values()) if isinstance(a, Tensor)]
         record = is_grad_enabled() and (
             self._requires_grad or any(a._requires_grad for a in others)
         )
@@ -316,12 +392,12 @@ class Tensor:
                 "in the graph; use an out-of-place op, or clone the view first"
             )
         if record:
-            snapshot = Tensor._wrap(self.data.copy(), True, self.grad_fn)
+            snapshot = Tensor._wrap(self._data.copy(), True, self.grad_fn)
             snapshot._requires_grad = self._requires_grad
-            out = op(snapshot, *args)
+            out = op(snapshot, *args, **kwargs)
         else:
             with no_grad():
-                out = op(self, *args)
+                out = op(self, *args, **kwargs)
         if out.shape != self.shape:
             raise ValueError(
                 f"{name}: result of shape {out.shape} does not fit in place into a tensor of "
@@ -332,7 +408,7 @@ class Tensor:
                 f"{name}: result of dtype {out.dtype} cannot be stored in place into a "
                 f"{self.dtype} tensor of shape {self.shape}"
             )
-        np.copyto(self.data, out.data, casting="same_kind")
+        np.copyto(self._data, out.data, casting="same_kind")
         self._version_counter[0] += 1
         if record:
             self.grad_fn = out.grad_fn
@@ -342,19 +418,14 @@ class Tensor:
     @property
     def T(self):  # noqa: N802 - numpy/PyTorch name
         """All dimensions reversed (the matrix transpose for 2-D)."""
-        return ops.permute(self, *reversed(range(self.data.ndim)))
+        return ops.permute(self, *reversed(range(self._data.ndim)))
 
-    def float(self):
-        return ops.to_dtype(self, dtypes.float32)
-
-    def double(self):
-        return ops.to_dtype(self, dtypes.float64)
-
-    def to(self, dtype):
-        return ops.to_dtype(self, np.dtype(dtype))
-
-    def astype(self, dtype):
-        return ops.to_dtype(self, np.dtype(dtype))
+    @property
+    def mT(self):  # noqa: N802 - PyTorch's name
+        """The last two dims swapped (each matrix of a batch transposed); a view."""
+        if self._data.ndim < 2:
+            raise ValueError(f"mT: needs at least 2 dims, got shape {self.shape}")
+        return ops.transpose(self, -2, -1)
 
 
 def _compare(ufunc, x, other):
@@ -380,17 +451,5 @@ def _root_gradient(root, gradient, op_name):
     return np.array(g, dtype=root.data.dtype, copy=True)
 
 
-from autodiff import ops  # noqa: E402 - ops need Tensor defined first
-
-# Methods that are the op of the same name applied to the tensor (`x.sin()` is `ops.sin(x)`), as
-# torch.Tensor's are; one entry per module of autodiff/ops.
-_FUNCTIONAL_METHODS = {
-    "activation": "relu sigmoid tanh softmax log_softmax",
-    "elementwise": "exp log sqrt abs clamp pow maximum minimum",
-    "linalg": "matmul",
-    "reduce": "sum mean max min var std logsumexp argmax argmin",
-    "shape": "reshape view flatten transpose permute squeeze unsqueeze expand",
-}
-for _module, _names in _FUNCTIONAL_METHODS.items():
-    for _name in _names.split():
-        setattr(Tensor, _name, getattr(getattr(ops, _module), _name))
+# last: the ops need Tensor defined, and `methods` binds them as Tensor's methods
+from autodiff import methods, ops  # noqa: E402, F401

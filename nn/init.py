@@ -24,6 +24,7 @@ import math
 import numpy as np
 
 from autodiff import dtypes
+from autodiff.engine import no_grad
 from autodiff.random import resolve
 from autodiff.tensor import Tensor
 
@@ -94,11 +95,12 @@ def _array(tensor, op):
 
 
 def _fill(tensor, values):
-    """Write `values` into the tensor's array in place and count it as an in-place write."""
-    array = _array(tensor, "init")
-    array[...] = values
+    """Write `values` into the tensor in place (an in-place write, outside the graph)."""
     if isinstance(tensor, Tensor):
-        tensor._version_counter[0] += 1
+        with no_grad():
+            tensor.copy_(values)
+    else:
+        _array(tensor, "init")[...] = values
     return tensor
 
 
@@ -204,3 +206,88 @@ def kaiming_normal_(
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return _normal(tensor, 0.0, std, generator, "kaiming_normal_")
+
+
+def trunc_normal_(
+    tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator=None
+):
+    """Fill with values drawn from N(mean, std**2) truncated to [a, b].
+
+    Drawn by rejection (values outside [a, b] are drawn again), which gives the truncated
+    normal exactly; PyTorch inverts the CDF instead, the same distribution.
+    """
+    if not a <= b:
+        raise ValueError(f"trunc_normal_: expected a <= b, got a={a}, b={b}")
+    if std < 0:
+        raise ValueError(f"trunc_normal_: std must be non-negative, got {std}")
+    array = _float_array(tensor, "trunc_normal_")
+    rng = resolve(generator)
+    values = np.empty(array.shape, array.dtype)
+    todo = np.ones(array.shape, bool)
+    while todo.any():
+        drawn = mean + std * rng.standard_normal(int(todo.sum()), dtype=array.dtype.type)
+        values[todo] = drawn
+        todo[todo] = (drawn < a) | (drawn > b)
+    return _fill(tensor, values)
+
+
+def eye_(tensor):
+    """Fill a 2-D tensor with the identity (ones on the main diagonal); any shape (n, m)."""
+    array = _array(tensor, "eye_")
+    if array.ndim != 2:
+        raise ValueError(f"eye_: only 2-D tensors are supported, got shape {array.shape}")
+    return _fill(tensor, np.eye(*array.shape, dtype=array.dtype))
+
+
+def dirac_(tensor, groups: int = 1):
+    """Fill a conv weight (c_out, c_in, *kernel), 3-D to 5-D, so the convolution is the
+    identity: weight[g * c + i, i, centre] = 1 for each of the `groups` blocks of c = c_out //
+    groups output channels and i < min(c, c_in); all else 0."""
+    array = _array(tensor, "dirac_")
+    if array.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only 3-D, 4-D and 5-D tensors are supported, got {array.shape}")
+    if array.shape[0] % groups:
+        raise ValueError(f"dirac_: dim 0 of shape {array.shape} must be divisible by {groups=}")
+    per_group = array.shape[0] // groups
+    d = np.arange(min(per_group, array.shape[1]))
+    out_channels = (np.arange(groups)[:, None] * per_group + d).ravel()
+    values = np.zeros(array.shape, array.dtype)
+    centre = tuple(n // 2 for n in array.shape[2:])
+    values[(out_channels, np.tile(d, groups), *centre)] = 1
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor, gain: float = 1.0, generator=None):
+    """Fill with a (semi-)orthogonal matrix times `gain`, as PyTorch: the Q of the QR
+    decomposition of a normal (rows, numel / rows) matrix, signs fixed by R's diagonal, so
+    it is uniform over orthogonal matrices. Rows (or columns, whichever are fewer) are
+    orthonormal; dims after the second are flattened. 2-D or more."""
+    array = _float_array(tensor, "orthogonal_")
+    if array.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dims, got {array.shape}")
+    if array.size == 0:
+        return tensor
+    rows = array.shape[0]
+    cols = array.size // rows
+    flat = resolve(generator).standard_normal((rows, cols), dtype=array.dtype.type)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(array.shape))
+
+
+def sparse_(tensor, sparsity: float, std: float = 0.01, generator=None):
+    """Fill a 2-D tensor with N(0, std**2) values, then zero ceil(sparsity * rows) random
+    entries of each column (PyTorch's sparse initialisation)."""
+    array = _float_array(tensor, "sparse_")
+    if array.ndim != 2:
+        raise ValueError(f"sparse_: only 2-D tensors are supported, got shape {array.shape}")
+    rng = resolve(generator)
+    rows, cols = array.shape
+    values = std * rng.standard_normal(array.shape, dtype=array.dtype.type)
+    zeroed = rng.random((rows, cols)).argsort(axis=0)[: math.ceil(sparsity * rows)]
+    values[zeroed, np.arange(cols)] = 0
+    return _fill(tensor, values)

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from autodiff import dtypes
+from autodiff.device import check as check_device
 from nn import functional as F
 from nn import init
 from nn.module import Module
@@ -34,9 +35,16 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype=dtypes.float32
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
+        check_device(device, "Linear")
+        dtype = dtype or dtypes.float32
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype))

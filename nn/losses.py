@@ -1,8 +1,10 @@
 """Loss modules: each holds its options (and constant weights, as buffers) and calls the
 function of the same name in `nn.functional`.
 
-Options after `weight` are keyword-only: PyTorch's deprecated `size_average` and `reduce`
-arguments are not taken, so positional PyTorch calls could bind the wrong option.
+PyTorch's deprecated `size_average` and `reduce` arguments are not taken, so the options that
+PyTorch places after them (after `weight`, after `margin`...) are keyword-only here: a
+positional PyTorch call fails instead of binding the wrong option. Where PyTorch has no such
+arguments (`HuberLoss(reduction, delta)`), the options stay positional.
 """
 
 import numpy as np
@@ -138,3 +140,118 @@ class L1Loss(_Loss):
 
     def forward(self, input, target):  # noqa: A002 - PyTorch's name
         return F.l1_loss(input, target, self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Smooth L1: quadratic for |x - y| < beta, linear beyond; see
+    `nn.functional.smooth_l1_loss`."""
+
+    def __init__(self, *, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):  # noqa: A002 - PyTorch's name
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+    def _options(self) -> dict:
+        return {**super()._options(), "beta": (self.beta, 1.0)}
+
+
+class HuberLoss(_Loss):
+    """Huber loss: quadratic for |x - y| < delta, linear beyond; see `nn.functional.huber_loss`."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):  # noqa: A002 - PyTorch's name
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+    def _options(self) -> dict:
+        return {**super()._options(), "delta": (self.delta, 1.0)}
+
+
+class KLDivLoss(_Loss):
+    """KL divergence of log-probabilities `input` from `target`; see `nn.functional.kl_div`.
+    Use `reduction="batchmean"` for the true divergence ("mean" warns, as in PyTorch)."""
+
+    def __init__(self, *, reduction: str = "mean", log_target: bool = False):
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):  # noqa: A002 - PyTorch's name
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+    def _options(self) -> dict:
+        return {**super()._options(), "log_target": (self.log_target, False)}
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood; see `nn.functional.poisson_nll_loss`."""
+
+    def __init__(
+        self,
+        log_input: bool = True,
+        full: bool = False,
+        *,
+        eps: float = 1e-8,
+        reduction: str = "mean",
+    ):
+        super().__init__(reduction)
+        self.log_input = log_input
+        self.full = full
+        self.eps = eps
+
+    def forward(self, log_input, target):
+        return F.poisson_nll_loss(
+            log_input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction
+        )
+
+    def _options(self) -> dict:
+        return {
+            **super()._options(),
+            "log_input": (self.log_input, True),
+            "full": (self.full, False),
+            "eps": (self.eps, 1e-8),
+        }
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -y (x1 - x2) + margin); see `nn.functional.margin_ranking_loss`."""
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+    def _options(self) -> dict:
+        return {**super()._options(), "margin": (self.margin, 0.0)}
+
+
+class SoftMarginLoss(_Loss):
+    """Two-class logistic loss log(1 + exp(-y x)); see `nn.functional.soft_margin_loss`."""
+
+    def __init__(self, *, reduction: str = "mean"):
+        super().__init__(reduction)
+
+    def forward(self, input, target):  # noqa: A002 - PyTorch's name
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1; see
+    `nn.functional.cosine_embedding_loss`."""
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return F.cosine_embedding_loss(
+            input1, input2, target, self.margin, reduction=self.reduction
+        )
+
+    def _options(self) -> dict:
+        return {**super()._options(), "margin": (self.margin, 0.0)}

@@ -440,13 +440,13 @@ class Module:
 
     def save(self, path) -> None:
         """Write `state_dict()` to `path` with `nn.save` (atomic, no pickle)."""
-        from nn.serialization import save
+        from autodiff.serialization import save
 
         save(self.state_dict(), path)
 
     def load(self, path, strict: bool = True) -> _IncompatibleKeys:
         """Read a file written by `save` / `nn.save` and `load_state_dict` it."""
-        from nn.serialization import load
+        from autodiff.serialization import load
 
         return self.load_state_dict(load(path), strict=strict)
 

@@ -34,7 +34,7 @@ class Parameter(Tensor):
             array = dtypes.to_array(data.data if isinstance(data, Tensor) else data)
             if array.dtype != dtypes.float64 and array.dtype != dtypes.float32:
                 array = array.astype(dtypes.float32)
-        self.data = array
+        self._data = array
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False

@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from autodiff.engine import no_grad
-from nn.serialization import save
+from autodiff.serialization import save
 from optim.lr_scheduler import ReduceLROnPlateau
 
 

@@ -12,9 +12,16 @@ array([ 0.8, -1.6], dtype=float32)
 """
 
 from optim import lr_scheduler
+from optim.adagrad import Adagrad
 from optim.adam import Adam, AdamW
+from optim.adamax import Adamax
+from optim.nadam import NAdam
 from optim.optimizer import Optimizer
+from optim.radam import RAdam
 from optim.rmsprop import RMSprop
 from optim.sgd import SGD
 
-__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "SGD", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
+    "lr_scheduler",
+]  # fmt: skip

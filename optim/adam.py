@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from optim.optimizer import Optimizer, require
+from optim.optimizer import Optimizer
 
 
 def adam_update(
@@ -108,13 +108,6 @@ class Adam(Optimizer):
             decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
-
-    def _validate(self, group):
-        super()._validate(group)
-        betas = group["betas"]
-        require(len(betas) == 2, type(self).__name__, "betas", betas, "a pair (beta1, beta2)")
-        for i, beta in enumerate(betas):
-            require(0 <= beta < 1, type(self).__name__, f"betas[{i}]", beta, "in [0, 1)")
 
     def _init_state(self, param, group):
         state = {"step": 0, "exp_avg": np.zeros_like(param), "exp_avg_sq": np.zeros_like(param)}

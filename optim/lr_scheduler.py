@@ -1,96 +1,29 @@
-"""Learning-rate schedules: set each parameter group's 'lr' as a function of the epoch.
+"""Learning-rate schedules, as `torch.optim.lr_scheduler`: set each parameter group's 'lr' as a
+function of the epoch (or, for OneCycleLR and CosineAnnealingWarmRestarts, of the batch).
 
     scheduler = StepLR(optimizer, step_size=30, gamma=0.1)
     for epoch in range(100):
         train_one_epoch(model, optimizer)     # calls optimizer.step() per batch
         scheduler.step()                      # after the epoch: the lr of the next one
 
-Every schedule here except `ReduceLROnPlateau` is a closed form lr(base_lr, epoch), where
-base_lr is the group's lr when the scheduler was created. PyTorch computes most of them
-recursively from the current lr; both give the same numbers (to rounding) as long as nothing
-else changes the lr, and only the recursive form composes with other schedulers, which these
-do not: a scheduler owns its groups' 'lr'.
+The epoch schedules are closed forms lr(base_lr, epoch) (see `optim.scheduler`); this module
+holds them and `SequentialLR`, and is the one namespace of all schedulers, as PyTorch's.
 """
 
 import bisect
 import math
 from collections.abc import Callable
 
-from autodiff.tensor import Tensor
-from optim.optimizer import Optimizer, require, to_python
+from optim.cyclic_lr import CosineAnnealingWarmRestarts, OneCycleLR
+from optim.optimizer import Optimizer, require
+from optim.plateau import ReduceLROnPlateau
+from optim.scheduler import LRScheduler, check_optimizer
 
 __all__ = [
-    "CosineAnnealingLR", "ExponentialLR", "InverseSqrtLR", "InverseTimeLR", "LRScheduler",
-    "LambdaLR", "MultiStepLR", "ReduceLROnPlateau", "StepLR",
+    "ConstantLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ExponentialLR",
+    "InverseSqrtLR", "InverseTimeLR", "LRScheduler", "LambdaLR", "LinearLR", "MultiStepLR",
+    "OneCycleLR", "PolynomialLR", "ReduceLROnPlateau", "SequentialLR", "StepLR",
 ]  # fmt: skip
-
-
-def _check_optimizer(optimizer):
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"a scheduler needs an Optimizer, got {type(optimizer).__name__}")
-
-
-class LRScheduler:
-    """Base class of the epoch-indexed schedules.
-
-    Parameters
-    ----------
-    optimizer : Optimizer
-        Its groups' 'lr' are set on construction (epoch 0) and at every `step()`.
-    last_epoch : int
-        -1 for a new schedule. To resume at a later epoch, the groups must hold 'initial_lr'
-        (added by the first scheduler, and saved in the optimizer's state dict).
-
-    Attributes
-    ----------
-    base_lrs : list of float
-        Each group's lr at epoch 0.
-    last_epoch : int
-        The epoch whose learning rates the groups hold.
-
-    Subclasses implement `get_lr`.
-    """
-
-    _not_state = ("optimizer",)
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
-        _check_optimizer(optimizer)
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        for i, group in enumerate(optimizer.param_groups):
-            if "initial_lr" not in group:
-                raise KeyError(
-                    f"{type(self).__name__}: resuming at last_epoch={last_epoch} needs "
-                    f"'initial_lr' in param_groups[{i}]; load the optimizer's state dict first"
-                )
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self.step()
-
-    def get_lr(self) -> list[float]:
-        """The learning rate of each group at epoch `last_epoch`."""
-        raise NotImplementedError
-
-    def step(self) -> None:
-        """Advance one epoch and set every group's lr for it (call after the epoch's training)."""
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rates the last `step()` (or the constructor) set, one per group."""
-        return list(self._last_lr)
-
-    def state_dict(self) -> dict:
-        """Every attribute but the optimizer (and LambdaLR's functions: code, not state)."""
-        return {k: v for k, v in self.__dict__.items() if k not in self._not_state}
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a state saved by `state_dict`; numbers may come back as 0-d arrays."""
-        self.__dict__.update((k, to_python(v)) for k, v in state_dict.items())
 
 
 class StepLR(LRScheduler):
@@ -139,6 +72,105 @@ class MultiStepLR(LRScheduler):
 
     def get_lr(self):
         factor = self.gamma ** bisect.bisect_right(self.milestones, self.last_epoch)
+        return [base_lr * factor for base_lr in self.base_lrs]
+
+
+class ConstantLR(LRScheduler):
+    """Scale the lr by a constant factor for the first total_iters epochs, as PyTorch's.
+
+    lr = base_lr * factor while epoch < total_iters, base_lr afterwards.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    factor : float
+        The scale of the first epochs, in [0, 1].
+    total_iters : int
+        How many epochs are scaled, >= 0.
+    last_epoch : int
+        See `LRScheduler`.
+    """
+
+    def __init__(
+        self, optimizer, factor: float = 1.0 / 3, total_iters: int = 5, last_epoch: int = -1
+    ):
+        require(0 <= factor <= 1, "ConstantLR", "factor", factor, "in [0, 1]")
+        require(total_iters >= 0, "ConstantLR", "total_iters", total_iters, ">= 0")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        factor = 1.0 if self.last_epoch >= self.total_iters else self.factor
+        return [base_lr * factor for base_lr in self.base_lrs]
+
+
+class LinearLR(LRScheduler):
+    """Change the lr linearly from start_factor * base_lr to end_factor * base_lr over
+    total_iters epochs, then hold it (a warm-up with the defaults), as PyTorch's.
+
+    lr = base_lr * (start_factor + (end_factor - start_factor) * min(epoch, total_iters)
+    / total_iters).
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    start_factor : float
+        The scale at epoch 0, in (0, 1].
+    end_factor : float
+        The scale from epoch total_iters on, in [0, 1].
+    total_iters : int
+        Epochs of the ramp, >= 1.
+    last_epoch : int
+        See `LRScheduler`.
+    """
+
+    def __init__(
+        self,
+        optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ):
+        require(0 < start_factor <= 1, "LinearLR", "start_factor", start_factor, "in (0, 1]")
+        require(0 <= end_factor <= 1, "LinearLR", "end_factor", end_factor, "in [0, 1]")
+        require(total_iters >= 1, "LinearLR", "total_iters", total_iters, ">= 1")
+        self.start_factor = start_factor
+        self.end_factor = end_factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        progress = min(self.total_iters, self.last_epoch) / self.total_iters
+        factor = self.start_factor + (self.end_factor - self.start_factor) * progress
+        return [base_lr * factor for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the lr to zero along a polynomial over total_iters epochs, as PyTorch's.
+
+    lr = base_lr * (1 - min(epoch, total_iters) / total_iters) ** power.
+
+    Parameters
+    ----------
+    optimizer : Optimizer
+    total_iters : int
+        Epochs until the lr reaches zero, >= 1.
+    power : float
+        The polynomial's degree; 1 decays linearly.
+    last_epoch : int
+        See `LRScheduler`.
+    """
+
+    def __init__(self, optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1):
+        require(total_iters >= 1, "PolynomialLR", "total_iters", total_iters, ">= 1")
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        factor = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
         return [base_lr * factor for base_lr in self.base_lrs]
 
 
@@ -257,104 +289,98 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base_lr - self.eta_min) * cosine for base_lr in self.base_lrs]
 
 
-class ReduceLROnPlateau(LRScheduler):
-    """Multiply the lr by factor when a metric has stopped improving, as PyTorch's.
+class SequentialLR(LRScheduler):
+    """Run schedulers one after the other, switching at the milestones, as PyTorch's.
 
-    `step(metric)` after each evaluation. A metric is an improvement when it beats the best
-    so far by the threshold: best * (1 - threshold) in 'min' mode with 'rel' threshold_mode,
-    best - threshold with 'abs' (and the mirror images in 'max' mode). After more than
-    `patience` epochs in a row without improvement, every group's lr becomes
-    max(lr * factor, min_lr), and counting pauses for `cooldown` epochs.
+    Scheduler i sets the lr from epoch milestones[i - 1] on, starting over at its own epoch 0
+    there; `step()` steps only the scheduler in charge. A warm-up then a decay:
+
+        warmup = LinearLR(optimizer, start_factor=0.1, total_iters=5)
+        decay = CosineAnnealingLR(optimizer, T_max=95)
+        scheduler = SequentialLR(optimizer, [warmup, decay], milestones=[5])
 
     Parameters
     ----------
     optimizer : Optimizer
-    mode : {'min', 'max'}
-        Whether the metric should decrease (a loss) or increase (an accuracy).
-    factor : float
-        Multiplies the lr at each reduction, in [0, 1).
-    patience : int
-        Epochs without improvement tolerated before a reduction, >= 0.
-    threshold : float
-        How much better counts as better, >= 0.
-    threshold_mode : {'rel', 'abs'}
-        Threshold relative to the best value, or absolute.
-    cooldown : int
-        Epochs to wait after a reduction before counting bad epochs again, >= 0.
-    min_lr : float or list of float
-        Lower bound of the lr, for all groups or one per group.
-    eps : float
-        Reductions smaller than this are skipped.
+        The optimizer every scheduler was built on.
+    schedulers : list of LRScheduler
+        At least one; not `ReduceLROnPlateau`, whose `step` needs a metric.
+    milestones : list of int
+        Epochs at which the next scheduler takes over, one fewer than `schedulers`.
+    last_epoch : int
+        The epoch before the first `step()`; -1 for a new schedule.
+
+    Construction rewinds the schedulers (each stepped once when it was built) and sets the lr
+    of epoch 0 from the first. `state_dict()` holds the schedulers' state dicts.
     """
 
     def __init__(
         self,
         optimizer: Optimizer,
-        mode: str = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
-        threshold_mode: str = "rel",
-        cooldown: int = 0,
-        min_lr: float | list[float] = 0.0,
-        eps: float = 1e-8,
+        schedulers: list[LRScheduler],
+        milestones: list[int],
+        last_epoch: int = -1,
     ):
-        _check_optimizer(optimizer)
-        for ok, key, value, rule in [
-            (mode in ("min", "max"), "mode", mode, "'min' or 'max'"),
-            (threshold_mode in ("rel", "abs"), "threshold_mode", threshold_mode, "'rel' or 'abs'"),
-            (0 <= factor < 1, "factor", factor, "in [0, 1)"),
-            (patience >= 0, "patience", patience, ">= 0"),
-            (cooldown >= 0, "cooldown", cooldown, ">= 0"),
-            (threshold >= 0, "threshold", threshold, ">= 0"),
-        ]:
-            require(ok, "ReduceLROnPlateau", key, value, rule)
-        n = len(optimizer.param_groups)
-        if isinstance(min_lr, list | tuple):
-            require(len(min_lr) == n, "ReduceLROnPlateau", "min_lr", min_lr, f"one per group ({n})")
-            self.min_lrs = list(min_lr)
-        else:
-            self.min_lrs = [min_lr] * n
+        check_optimizer(optimizer)
+        require(len(schedulers) >= 1, "SequentialLR", "schedulers", schedulers, "non-empty")
+        for i, scheduler in enumerate(schedulers):
+            require(
+                isinstance(scheduler, LRScheduler)
+                and not isinstance(scheduler, ReduceLROnPlateau)
+                and scheduler.optimizer is optimizer,
+                "SequentialLR",
+                f"schedulers[{i}]",
+                scheduler,
+                "an epoch scheduler (not ReduceLROnPlateau) of the same optimizer",
+            )
+        milestones = list(milestones)
+        require(
+            len(milestones) == len(schedulers) - 1,
+            "SequentialLR",
+            "milestones",
+            milestones,
+            f"one fewer than the schedulers ({len(schedulers) - 1})",
+        )
         self.optimizer = optimizer
-        self.mode = mode
-        self.factor = factor
-        self.patience = patience
-        self.threshold = threshold
-        self.threshold_mode = threshold_mode
-        self.cooldown = cooldown
-        self.eps = eps
-        self.best = math.inf if mode == "min" else -math.inf
-        self.num_bad_epochs = 0
-        self.cooldown_counter = 0
-        self.last_epoch = 0
-        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+        self._schedulers = list(schedulers)
+        self._milestones = milestones
+        self.last_epoch = last_epoch + 1
+        for group in optimizer.param_groups:
+            group["lr"] = group["initial_lr"]
+        for scheduler in self._schedulers:
+            _rewind(scheduler)
+        first = self._schedulers[bisect.bisect_right(milestones, 0)]
+        first.step()
+        self._last_lr = first.get_last_lr()
 
-    def is_better(self, metric: float) -> bool:
-        """Whether `metric` beats the best value so far by the threshold (PyTorch's rule)."""
-        sign = 1 if self.mode == "min" else -1
-        if self.threshold_mode == "rel":
-            bound = self.best * (1 - sign * self.threshold)
-        else:
-            bound = self.best - sign * self.threshold
-        return sign * metric < sign * bound
-
-    def step(self, metric) -> None:
-        """Record this epoch's metric (a number or a one-element tensor), reducing lr if due."""
-        metric = metric.item() if isinstance(metric, Tensor) else float(metric)
+    def step(self) -> None:
+        """Advance one epoch: step the scheduler in charge, restarting it at its milestone."""
         self.last_epoch += 1
-        if self.is_better(metric):
-            self.best = metric
-            self.num_bad_epochs = 0
-        else:
-            self.num_bad_epochs += 1
-        if self.cooldown_counter > 0:
-            self.cooldown_counter -= 1
-            self.num_bad_epochs = 0
-        if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
-                new_lr = max(group["lr"] * self.factor, min_lr)
-                if group["lr"] - new_lr > self.eps:
-                    group["lr"] = new_lr
-            self.cooldown_counter = self.cooldown
-            self.num_bad_epochs = 0
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        i = bisect.bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[i]
+        if i > 0 and self._milestones[i - 1] == self.last_epoch:
+            scheduler.last_epoch = -1  # its epoch 0 is this milestone
+        scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self) -> dict:
+        """The counters, and each scheduler's state dict under '_schedulers'."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a state saved by `state_dict`, the schedulers' states included."""
+        state = dict(state_dict)
+        for scheduler, saved in zip(self._schedulers, state.pop("_schedulers"), strict=True):
+            scheduler.load_state_dict(saved)
+        super().load_state_dict(state)
+
+
+def _rewind(scheduler: LRScheduler) -> None:
+    """Undo the step a scheduler took when it was built (in every scheduler it holds)."""
+    if isinstance(scheduler, SequentialLR):
+        for inner in scheduler._schedulers:
+            _rewind(inner)
+    else:
+        scheduler.last_epoch -= 1

@@ -107,10 +107,13 @@ class Optimizer:
         (the message names it).
 
     Subclasses set `defaults`, list in `_non_negative` the hyperparameters that must be >= 0 (and
-    extend `_validate` for other rules), and implement `_init_state` and `_update`.
+    extend `_validate` for other rules; 'betas' is checked wherever present), list in
+    `_scalar_state` the state entries that are numbers rather than arrays shaped like the
+    parameter, and implement `_init_state` and `_update`.
     """
 
     _non_negative: tuple = ()
+    _scalar_state: tuple = ("step",)
 
     def __init__(self, params, defaults: dict):
         if isinstance(params, Tensor):
@@ -166,9 +169,18 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _validate(self, group: dict) -> None:
-        """Raise ValueError naming the first hyperparameter of `group` that is out of range."""
+        """Raise ValueError naming the first hyperparameter of `group` that is out of range.
+
+        The ones in `_non_negative` must be >= 0, and 'betas', if the algorithm has them, a
+        pair in [0, 1).
+        """
         for key in self._non_negative:
             require(group[key] >= 0, type(self).__name__, key, group[key], ">= 0")
+        if "betas" in group:
+            betas = group["betas"]
+            require(len(betas) == 2, type(self).__name__, "betas", betas, "a pair (beta1, beta2)")
+            for i, beta in enumerate(betas):
+                require(0 <= beta < 1, type(self).__name__, f"betas[{i}]", beta, "in [0, 1)")
 
     def _init_state(self, param: np.ndarray, group: dict) -> dict:
         """The state of a parameter before its first update (arrays of its shape and dtype)."""
@@ -283,15 +295,16 @@ class Optimizer:
         state = ParamState()
         for key, saved in state_dict["state"].items():
             p = by_index[int(key)]
-            # 'step' is the one counter; every other entry is an array shaped like p, or None
-            # for one not created yet (as PyTorch saves SGD's momentum buffer without momentum)
+            # numbers are listed in _scalar_state; every other entry is an array shaped like p,
+            # or None for one not created yet (as PyTorch saves SGD's momentum buffer without
+            # momentum)
             state[p] = {
-                k: to_python(v) if k == "step" else np.array(v, dtype=p.dtype)
+                k: to_python(v) if k in self._scalar_state else np.array(v, dtype=p.dtype)
                 for k, v in saved.items()
                 if v is not None
             }
             for k, v in state[p].items():
-                if k != "step" and v.shape != p.shape:
+                if k not in self._scalar_state and v.shape != p.shape:
                     raise ValueError(
                         f"{name}.load_state_dict: state {k!r} of parameter {key} has shape "
                         f"{v.shape}, the parameter has shape {p.shape}"

@@ -40,7 +40,8 @@ def rmsprop_update(
         momentum_buffer += g / avg
         param -= lr * momentum_buffer
     else:
-        param -= lr * (g / avg)
+        # (lr * g) / avg rounds as torch's addcdiv does, so float32 runs agree with torch's
+        param -= (lr * g) / avg
 
 
 class RMSprop(Optimizer):

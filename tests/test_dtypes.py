@@ -17,7 +17,7 @@ def test_float32_is_the_default():
         ad.tensor([[1, 2.5]]),
         ad.zeros(2),
         ad.ones(2),
-        ad.full((2,), 3),
+        ad.full((2,), 3.0),
         ad.rand(2),
         ad.randn(2),
         ad.eye(2),
@@ -34,8 +34,10 @@ def test_arrays_keep_their_dtype_and_dtype_converts():
     assert ad.tensor(np.zeros(2), dtype=ad.float32).dtype == ad.float32
     assert ad.zeros(2, dtype=ad.float64).dtype == ad.float64
     assert ad.randn(2, dtype=ad.float64).dtype == ad.float64
-    with pytest.raises(TypeError, match="float16"):
-        ad.tensor(np.zeros(2, np.float16))
+    assert ad.full((2,), 3).dtype == ad.int64  # the fill value's kind decides, as in PyTorch
+    assert ad.tensor(np.zeros(2, np.float16)).dtype == ad.float16  # storage only: no grad
+    with pytest.raises(TypeError, match="complex128"):
+        ad.tensor(np.zeros(2, np.complex128))
 
 
 # ---- every op keeps the dtype (the op table) -----------------------------------------------------
@@ -111,7 +113,7 @@ def test_int_and_bool_tensors_exist_but_cannot_require_grad():
     assert (i + i).dtype == ad.int64 and (i * 2).tolist() == [2, 4, 6]
     assert i.sum().dtype == ad.int64 and b.sum().item() == 1
     assert (i > 1).dtype == ad.bool_
-    assert (i + 0.5).dtype == ad.float64  # numpy's rule for int arrays and Python floats
+    assert (i + 0.5).dtype == ad.float32  # PyTorch's rule: a Python float gives the default
     for make in (
         lambda: ad.tensor([1, 2], requires_grad=True),
         lambda: ad.tensor([True], requires_grad=True),
@@ -131,8 +133,10 @@ def test_int_and_bool_tensors_exist_but_cannot_require_grad():
 def test_float32_and_float64_promote_and_grads_keep_each_leafs_dtype():
     a = ad.tensor([1.0, 2.0], requires_grad=True)
     b = ad.tensor([3.0, 4.0], dtype=ad.float64, requires_grad=True)
-    for y in (a + b, b * a, a @ b, ad.cat([a, b]), ad.where(np.array([True, False]), a, b)):
+    for y in (a + b, b * a, ad.cat([a, b]), ad.where(np.array([True, False]), a, b)):
         assert y.dtype == ad.float64
+    with pytest.raises(TypeError, match="float32.*float64"):  # products refuse, as torch's do
+        a @ b
     y = (a * b + a).sum()
     assert y.dtype == ad.float64
     y.backward()

@@ -53,7 +53,7 @@ CASES = [
     ("clamp", lambda: X.clamp(), ValueError, ["clamp:", "min", "max"]),
     ("argmax", lambda: X.argmax(5), ValueError, ["argmax:", "dim 5", "(2, 3)"]),
     ("add str", lambda: X + "a", TypeError, ["add:", "float32", "(2, 3)"]),
-    ("tensor dtype", lambda: ad.tensor(np.zeros(2, np.float16)), TypeError, ["float16"]),
+    ("tensor dtype", lambda: ad.tensor(np.zeros(2, np.complex64)), TypeError, ["complex64"]),
     ("tensor str", lambda: ad.tensor("abc"), TypeError, ["tensor:", "not supported"]),
     (
         "requires_grad int",
@@ -82,7 +82,9 @@ CASES = [
 def test_error_names_the_op_shapes_and_dtypes(call, kind, fragments):
     with pytest.raises(kind) as info:
         call()
-    assert type(info.value) is kind, f"{type(info.value).__name__}: {info.value}"
+    # our own classes (a ShapeError is a ValueError and a RuntimeError), not numpy's subclasses
+    ours = {ValueError: (ValueError, ad.ShapeError, ad.DimError)}.get(kind, (kind,))
+    assert type(info.value) in ours, f"{type(info.value).__name__}: {info.value}"
     pattern = ".*".join(re.escape(f) for f in fragments)
     assert re.search(pattern, str(info.value)), str(info.value)
 
@@ -128,7 +130,7 @@ def test_failing_inplace_op_leaves_the_tensor_unchanged(modify, kind, fragments,
 def test_failing_dtype_inplace_leaves_the_tensor_unchanged():
     i = ad.tensor([1, 2])
     before = _state(i)
-    with pytest.raises(TypeError, match=r"add_:.*float64.*int64.*\(2,\)"):
+    with pytest.raises(TypeError, match=r"add_:.*float32.*int64.*\(2,\)"):
         i += 0.5
     _assert_unchanged(i, before)
 

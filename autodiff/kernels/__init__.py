@@ -7,13 +7,32 @@ Flags for every ``@njit`` and the im2col memory budget live in ``_config``.
 
 from .axpby import axpby
 from .batchnorm import batch_norm_backward, batch_norm_forward, batch_norm_stats
-from .conv import ConvSaved, conv2d_backward, conv2d_forward
+from .conv import (
+    ConvSaved,
+    ConvTransposeSaved,
+    conv2d_backward,
+    conv2d_forward,
+    conv_transpose2d_backward,
+    conv_transpose2d_forward,
+)
 from .im2col import batch_chunk, col2im, conv_output_size, im2col
-from .pool import avg_pool2d_backward, avg_pool2d_forward, max_pool2d_backward, max_pool2d_forward
+from .pool import (
+    adaptive_avg_pool2d_backward,
+    adaptive_avg_pool2d_forward,
+    adaptive_max_pool2d_forward,
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
 from .relu import relu_backward, relu_forward
 
 __all__ = [
     "ConvSaved",
+    "ConvTransposeSaved",
+    "adaptive_avg_pool2d_backward",
+    "adaptive_avg_pool2d_forward",
+    "adaptive_max_pool2d_forward",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
     "axpby",
@@ -24,6 +43,8 @@ __all__ = [
     "col2im",
     "conv2d_backward",
     "conv2d_forward",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_forward",
     "conv_output_size",
     "im2col",
     "max_pool2d_backward",

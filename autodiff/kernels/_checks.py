@@ -53,15 +53,27 @@ def _ints(op: str, name: str, raw, values: tuple, length: int, minimum: int) -> 
     return tuple(int(v) for v in values)
 
 
-def out_size(op: str, size: int, pad: int, kernel: int, stride: int, dilation: int) -> int:
-    """Output length along one axis; ValueError when the (dilated) window exceeds the input."""
+def out_size(
+    op: str, size: int, pads: tuple, kernel: int, stride: int, dilation: int, ceil_mode=False
+) -> int:
+    """Output length along one axis padded by ``pads = (before, after)``; ValueError when the
+    (dilated) window exceeds the padded input.
+
+    ``ceil_mode`` (pooling) rounds the window count up, as PyTorch does (a last window may then
+    overhang the padded input), but drops a last window that would start in the right padding:
+    every window starts inside the input or its left padding.
+    """
     span = dilation * (kernel - 1) + 1
-    if size + pad < span:
+    padded = size + pads[0] + pads[1]
+    n = (padded - span + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (n - 1) * stride >= size + pads[0]:
+        n -= 1
+    if n < 1:
         raise ValueError(
             f"{op}: kernel {kernel} (dilation {dilation}, span {span}) is larger than the padded "
-            f"input {size + pad} (input {size} + padding {pad})"
+            f"input {padded} (input {size} + padding {pads[0] + pads[1]})"
         )
-    return (size + pad - span) // stride + 1
+    return n
 
 
 class Window(NamedTuple):
@@ -81,13 +93,18 @@ class Window(NamedTuple):
     ow: int
 
 
-def window(op: str, x_shape: tuple, kernel_size, stride, padding, dilation=1) -> Window:
-    """Check and normalise window parameters for an ``(..., H, W)`` input; errors name ``op``."""
+def window(
+    op: str, x_shape: tuple, kernel_size, stride, padding, dilation=1, ceil_mode=False
+) -> Window:
+    """Check and normalise window parameters for an ``(..., H, W)`` input; errors name ``op``.
+
+    ``ceil_mode`` as in ``out_size`` (pooling only).
+    """
     kh, kw = pair(op, "kernel_size", kernel_size, 1)
     sh, sw = pair(op, "stride", stride, 1)
     dh, dw = pair(op, "dilation", dilation, 1)
     pt, pb, pl, pr = padding4(op, padding)
     h, w = x_shape[-2:]
-    oh = out_size(op, h, pt + pb, kh, sh, dh)
-    ow = out_size(op, w, pl + pr, kw, sw, dw)
+    oh = out_size(op, h, (pt, pb), kh, sh, dh, ceil_mode)
+    ow = out_size(op, w, (pl, pr), kw, sw, dw, ceil_mode)
     return Window(kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, oh, ow)

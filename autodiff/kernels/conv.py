@@ -196,6 +196,157 @@ def conv2d_backward(
     return gx, gw, gb
 
 
+class ConvTransposeSaved(NamedTuple):
+    """What ``conv_transpose2d_backward`` needs from the forward pass."""
+
+    x: np.ndarray
+    conv: ConvSaved  # the convolution whose input gradient the forward is (``conv.x`` a stand-in)
+    extra: tuple[int, int]  # bottom rows / right columns beyond every window, left zero
+    has_bias: bool
+
+
+def conv_transpose2d_forward(
+    x: np.ndarray,
+    w: np.ndarray,
+    b=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+) -> tuple[np.ndarray, ConvTransposeSaved]:
+    """Transposed convolution: the gradient of ``conv2d_forward`` with respect to its input.
+
+    ``y`` is what ``conv2d_backward`` gives as ``gx`` for ``gy = x``, for a convolution with
+    weight ``w``, this stride, padding, dilation and groups, over an input of the output's size.
+    That size is ``(H - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1``; ``output_padding`` picks
+    it among the sizes the strided convolution maps to the same ``H``: the convolution is taken
+    with bottom/right padding ``p - op`` so that its windows end where ``y`` does, and rows past
+    every window (``op > p``) stay zero.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C_in, H, W), float32 or float64
+    w : ndarray, shape (C_in, C_out // groups, kh, kw), same dtype (PyTorch's layout)
+    b : ndarray, shape (C_out,), same dtype, or None
+    stride, dilation : int or (int, int), >= 1
+    padding : int or (int, int), >= 0
+    output_padding : int or (int, int)
+        Smaller than the stride or the dilation along each axis.
+    groups : int
+        Divides C_in and C_out.
+
+    Returns
+    -------
+    y : ndarray, shape (N, C_out, oh, ow), dtype of ``x``
+    saved : ConvTransposeSaved
+        Pass to ``conv_transpose2d_backward``.
+
+    Raises
+    ------
+    TypeError
+        Non-float or mismatched dtypes.
+    ValueError
+        Bad ranks, channels, groups or geometry, or an output size below 1.
+    """
+    op = "conv_transpose2d"
+    x = as_float_array(op, "x", x, 4)
+    w = as_float_array(op, "w", w, 4)
+    b = None if b is None else as_float_array(op, "b", b, 1)
+    if w.dtype != x.dtype or (b is not None and b.dtype != x.dtype):
+        bias = None if b is None else f"{b.shape} {b.dtype}"
+        raise TypeError(
+            f"{op}: dtypes differ (input {x.shape} {x.dtype}, weight {w.shape} {w.dtype}, "
+            f"bias {bias})"
+        )
+    c = x.shape[1]
+    if not isinstance(groups, int | np.integer) or groups < 1 or c % groups:
+        raise ValueError(
+            f"{op}: groups={groups!r} must be a positive int dividing the input channels {c} "
+            f"(input {x.shape}, weight {w.shape})"
+        )
+    if w.shape[0] != c:
+        raise ValueError(
+            f"{op}: weight {w.shape} (C_in, C_out // groups, kh, kw) expects {w.shape[0]} input "
+            f"channels, got input {x.shape} {x.dtype}"
+        )
+    f = w.shape[1] * groups
+    if b is not None and b.shape != (f,):
+        raise ValueError(f"{op}: bias must have shape ({f},), got {b.shape} (weight {w.shape})")
+    stride = pair(op, "stride", stride, 1)
+    dilation = pair(op, "dilation", dilation, 1)
+    pads = pair(op, "padding", padding, 0)
+    extra_pads = pair(op, "output_padding", output_padding, 0)
+    if any(e >= s and e >= d for e, s, d in zip(extra_pads, stride, dilation, strict=True)):
+        raise ValueError(
+            f"{op}: output_padding {extra_pads} must be smaller than the stride {stride} or the "
+            f"dilation {dilation} (input {x.shape})"
+        )
+    out = [
+        (n - 1) * s - 2 * p + d * (k - 1) + e + 1
+        for n, s, p, d, k, e in zip(x.shape[2:], stride, pads, dilation, w.shape[2:], extra_pads)
+    ]
+    if min(out) < 1:
+        raise ValueError(
+            f"{op}: output size {tuple(out)} is too small (input {x.shape}, weight {w.shape}, "
+            f"stride {stride}, padding {pads}, output_padding {extra_pads}, dilation {dilation})"
+        )
+    extra = tuple(max(0, e - p) for e, p in zip(extra_pads, pads, strict=True))
+    (ph, pw), (eh, ew) = pads, extra_pads
+    conv_pads = (ph, ph - eh + extra[0], pw, pw - ew + extra[1])
+    shape = (x.shape[0], f, out[0] - extra[0], out[1] - extra[1])
+    stand_in = np.broadcast_to(np.zeros((), x.dtype), shape)  # conv2d_backward reads its shape
+    conv = ConvSaved(stand_in, w, False, stride, conv_pads, dilation, int(groups))
+    y, _, _ = conv2d_backward(x, conv, True, False, False)
+    if extra != (0, 0):
+        y = np.pad(y, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
+    if b is not None:
+        y += b[:, None, None]
+    return y, ConvTransposeSaved(x, conv, extra, b is not None)
+
+
+def conv_transpose2d_backward(
+    gy: np.ndarray,
+    saved: ConvTransposeSaved,
+    need_x: bool = True,
+    need_w: bool = True,
+    need_b: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Gradients of ``conv_transpose2d_forward``: ``gx`` is ``conv2d_forward(gy)`` and ``gw``
+    conv2d's weight gradient with ``gy`` as its input and ``x`` as its output gradient.
+
+    Parameters
+    ----------
+    gy : ndarray, shape (N, C_out, oh, ow), dtype of the forward input
+    saved : ConvTransposeSaved
+        As returned by ``conv_transpose2d_forward``.
+    need_x, need_w, need_b : bool
+        Which gradients to compute; the others come back as None.
+
+    Returns
+    -------
+    gx : (N, C_in, H, W), gw : (C_in, C_out // groups, kh, kw), gb : (C_out,) or None each.
+    """
+    conv = saved.conv
+    n, f, h, w = conv.x.shape
+    expected = (n, f, h + saved.extra[0], w + saved.extra[1])
+    gy = as_float_array("conv_transpose2d_backward", "gy", gy, 4)
+    if gy.shape != expected or gy.dtype != saved.x.dtype:
+        raise ValueError(
+            f"conv_transpose2d_backward: gy has shape {gy.shape} {gy.dtype} but the output was "
+            f"{expected} {saved.x.dtype}"
+        )
+    gb = gy.sum(axis=(0, 2, 3)) if need_b and saved.has_bias else None
+    if not (need_x or need_w):
+        return None, None, gb
+    gy = np.ascontiguousarray(gy[:, :, :h, :w])
+    conv = conv._replace(x=gy)
+    args = (conv.stride, conv.padding, conv.dilation, conv.groups)
+    gx = conv2d_forward(gy, conv.w, None, *args)[0] if need_x else None
+    gw = conv2d_backward(saved.x, conv, False, True, False)[1] if need_w else None
+    return gx, gw, gb
+
+
 def _path(saved: ConvSaved) -> str:
     """ "direct", "depthwise", "winograd" or "im2col": the fastest kernels for this geometry."""
     c = saved.x.shape[1]

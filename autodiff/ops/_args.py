@@ -77,17 +77,45 @@ def result_type(*operands) -> np.dtype:
 def promote(*operands):
     """`operands` ready for a numpy elementwise op that keeps PyTorch's result dtype: tensors
     and arrays cast to `result_type` (a differentiable cast), numpy scalars as Python scalars
-    (numpy would let an np.float64 widen a float32 array)."""
-    first = operands[0]
-    # the common case, for speed: tensors of one dtype, or a float tensor and a Python float
-    if isinstance(first, Tensor) and all(
-        (isinstance(v, Tensor) and v.data.dtype == first.data.dtype)
-        or (type(v) is float and first.data.dtype.kind == "f")
-        for v in operands[1:]
-    ):
+    (numpy would let an np.float64 widen a float32 array).
+
+    Operands the op will refuse (shapes that do not broadcast, a string) are returned as they
+    are, so that the op's own error names them with the dtypes the caller gave.
+    """
+    if _unchanged(operands):
         return operands
-    target = result_type(*operands)
+    try:
+        target = result_type(*operands)
+        np.broadcast_shapes(*(np.shape(v.data if isinstance(v, Tensor) else v) for v in operands))
+    except (TypeError, ValueError):
+        return operands
     return tuple(_cast(v, target) for v in operands)
+
+
+def _unchanged(operands) -> bool:
+    """Whether promotion leaves `operands` as they are (the common case, checked for speed):
+    tensors of one dtype, with Python numbers that numpy keeps in that dtype as PyTorch does
+    (a float with a float tensor, an int with a non-bool one)."""
+    dtype = None
+    for v in operands:
+        if isinstance(v, Tensor):
+            if dtype is None:
+                dtype = v._data.dtype
+            elif v._data.dtype != dtype:
+                return False
+    if dtype is None:
+        return False
+    for v in operands:
+        kind = type(v)
+        if kind is float:
+            if dtype.kind != "f":
+                return False
+        elif kind is int:
+            if dtype.kind == "b":
+                return False
+        elif not isinstance(v, Tensor):
+            return False
+    return True
 
 
 def _cast(v, dtype):

@@ -1,11 +1,34 @@
-"""Activations. Each has its own rule: the saved output makes backward cheap and stable."""
+"""Rectifiers and piecewise-linear activations, sigmoid and tanh.
+
+relu, hardtanh, relu6 and threshold keep an integer input's dtype, as PyTorch's; sigmoid and
+tanh compute an integer input in float32; the others take float tensors only (TypeError
+otherwise, where PyTorch raises NotImplementedError). `inplace=` is accepted for code written for
+PyTorch and ignored: the result is always a new tensor and the input is left as it is.
+"""
 
 import numpy as np
 
 from autodiff import kernels
+from autodiff.errors import ShapeError
 from autodiff.function import Function
+from autodiff.ops import _args
+from autodiff.ops.elementwise import add, clamp, div, mul, sub, where
+from autodiff.ops.shape import reshape
 
-__all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+__all__ = [
+    "relu",
+    "leaky_relu",
+    "sigmoid",
+    "tanh",
+    "hardtanh",
+    "relu6",
+    "threshold",
+    "hardshrink",
+    "softshrink",
+    "hardsigmoid",
+    "hardswish",
+    "prelu",
+]
 
 
 class ReLU(Function):
@@ -44,9 +67,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx, x):
-        # e^-|x| never overflows; the two branches agree and are exact on their own side
-        e = np.exp(-np.abs(x))
-        y = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        y = stable_sigmoid(x)
         ctx.save(y)
         return y
 
@@ -71,66 +92,146 @@ class Tanh(Function):
         return g * (1 - y * y)
 
 
-class Softmax(Function):
-    """exp(x) / sum(exp(x)) along `dim`, with the max subtracted so exp cannot overflow."""
+class Hardtanh(Function):
+    """x clipped to [low, high]. Its own rule: the gradient is 0 at the bounds as well as
+    outside them (PyTorch's hardtanh and relu6), where clamp's passes at the bounds."""
 
     @staticmethod
-    def forward(ctx, x, dim=-1):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
-        y = e / e.sum(axis=dim, keepdims=True)
-        ctx.save(y)
-        ctx.dim = dim
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved
-        return y * (g - (g * y).sum(axis=ctx.dim, keepdims=True))
-
-
-class LogSoftmax(Function):
-    """x - logsumexp(x) along `dim`; its own rule because log(softmax(x)) underflows to -inf."""
-
-    @staticmethod
-    def forward(ctx, x, dim=-1):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
-        ctx.save(y)
-        ctx.dim = dim
-        return y
+    def forward(ctx, x, low=-1.0, high=1.0):
+        ctx.save(x)
+        ctx.low, ctx.high = low, high
+        # an integer x with float bounds clips in float64; the cast truncates back, as PyTorch
+        return np.clip(x, low, high).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
-        (y,) = ctx.saved
-        return g - np.exp(y) * g.sum(axis=ctx.dim, keepdims=True)
+        (x,) = ctx.saved
+        return g * ((x > ctx.low) & (x < ctx.high))
 
 
-def relu(x):
-    return ReLU.apply(x)
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) on an array, without overflow for large |x|."""
+    # e^-|x| never overflows; the two branches agree and are exact on their own side
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU.apply(x, slope=negative_slope)
+def relu(input, inplace: bool = False):  # noqa: A002 - PyTorch's names
+    """max(x, 0) elementwise; integer tensors keep their dtype. Bool raises TypeError."""
+    _no_bool("relu", input)
+    return ReLU.apply(input)
 
 
-def sigmoid(x):
-    return Sigmoid.apply(x)
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
+    """x for x > 0, negative_slope * x otherwise; float tensors only."""
+    return LeakyReLU.apply(require_float("leaky_relu", input), slope=negative_slope)
 
 
-def tanh(x):
-    return Tanh.apply(x)
+def sigmoid(input):  # noqa: A002 - PyTorch's name
+    """1 / (1 + e^-x) elementwise; an integer tensor gives float32."""
+    return Sigmoid.apply(_args.to_float(input))
 
 
-def softmax(x, dim=-1):
-    return Softmax.apply(x, dim=_check_dim("softmax", x, dim))
+def tanh(input):  # noqa: A002 - PyTorch's name
+    """tanh(x) elementwise; an integer tensor gives float32."""
+    return Tanh.apply(_args.to_float(input))
 
 
-def log_softmax(x, dim=-1):
-    return LogSoftmax.apply(x, dim=_check_dim("log_softmax", x, dim))
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):  # noqa: A002
+    """x clipped to [min_val, max_val]; the gradient is 1 strictly inside, else 0.
+
+    Integer tensors keep their dtype (float bounds truncate, as PyTorch's). Raises ValueError
+    if min_val > max_val, TypeError for a bool tensor.
+    """
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
+        )
+    _no_bool("hardtanh", input)
+    return Hardtanh.apply(input, low=min_val, high=max_val)
 
 
-def _check_dim(op, x, dim):
-    ndim = max(x.ndim, 1)
-    if not -ndim <= dim < ndim:
-        raise ValueError(f"{op}: dim {dim} is out of range for a tensor of shape {x.shape}")
-    return dim
+def relu6(input, inplace: bool = False):  # noqa: A002 - PyTorch's names
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), so the gradient is 0 at 0 and at 6."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):  # noqa: A002
+    """x where x > threshold, else `value`; the gradient passes where x > threshold.
+
+    Integer tensors keep their dtype (`value` is converted to it); bool raises TypeError.
+    """
+    _no_bool("threshold", input)
+    return where(input.data > threshold, input, np.asarray(value).astype(input.dtype))
+
+
+def hardshrink(input, lambd: float = 0.5):  # noqa: A002 - PyTorch's names
+    """x where |x| > lambd, else 0 (NaN passes through); float tensors only."""
+    x = require_float("hardshrink", input)
+    inside = (x.data >= -lambd) & (x.data <= lambd)
+    return where(~inside, x, 0)
+
+
+def softshrink(input, lambd: float = 0.5):  # noqa: A002 - PyTorch's names
+    """x - lambd above lambd, x + lambd below -lambd, 0 between: x - clamp(x, -lambd, lambd).
+
+    Float tensors only; raises ValueError for a negative lambd.
+    """
+    x = require_float("softshrink", input)
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be non-negative, got {lambd}")
+    return sub(x, clamp(x, -lambd, lambd))
+
+
+def hardsigmoid(input, inplace: bool = False):  # noqa: A002 - PyTorch's names
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between; float tensors only."""
+    x = require_float("hardsigmoid", input)
+    return div(relu6(add(x, 3.0)), 6.0)
+
+
+def hardswish(input, inplace: bool = False):  # noqa: A002 - PyTorch's names
+    """x * hardsigmoid(x); float tensors only."""
+    x = require_float("hardswish", input)
+    return mul(x, hardsigmoid(x))
+
+
+def prelu(input, weight):  # noqa: A002 - PyTorch's names
+    """x for x > 0, weight * x otherwise, with one learned slope per channel (dim 1).
+
+    Parameters
+    ----------
+    input : Tensor `(N, C, *)`, or any shape with a single slope; float.
+    weight : Tensor `(C,)` or `(1,)` (or 0-d), of input's dtype.
+
+    Raises
+    ------
+    ShapeError : weight of more than one dim, or with neither 1 nor C elements.
+    TypeError : a non-float input, or weight of another dtype.
+    """
+    x = require_float("prelu", input)
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.ndim > 1 or weight.numel() not in (1, channels):
+        raise ShapeError(
+            f"prelu: weight must be 0-d or 1-d with 1 or {channels} (channel) elements, got "
+            f"shape {weight.shape} for input of shape {x.shape}"
+        )
+    if weight.dtype != x.dtype:
+        raise TypeError(f"prelu: weight is {weight.dtype} but input is {x.dtype}")
+    slope_shape = () if weight.numel() == 1 else (channels,) + (1,) * (x.ndim - 2)
+    return where(x.data > 0, x, mul(x, reshape(weight, slope_shape)))
+
+
+def require_float(op: str, x):
+    """x itself, if it is a float tensor; TypeError naming `op` otherwise."""
+    if not _args.is_tensor(x):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a float tensor, got {x.dtype} (shape {x.shape})")
+    return x
+
+
+def _no_bool(op, x):
+    if not _args.is_tensor(x):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind == "b":
+        raise TypeError(f"{op}: bool tensors are not supported (shape {x.shape})")

@@ -25,7 +25,10 @@ __all__ = [
     "maximum",
     "minimum",
     "clamp",
+    "clamp_min",
+    "clamp_max",
     "where",
+    "clone",
     "to_dtype",
 ]
 
@@ -47,7 +50,9 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, x, y):
-        ctx.save(x, y)
+        # each input only for the other's gradient: `y[0] * 3.0` keeps no view of y, so a later
+        # write into y (`y[0] = ...`) does not invalidate this node, as in PyTorch
+        ctx.save(x if ctx.needs_input_grad[1] else None, y if ctx.needs_input_grad[0] else None)
         return x * y
 
     @staticmethod
@@ -243,6 +248,18 @@ class Where(Function):
         )
 
 
+class Clone(Function):
+    """A C-contiguous copy of x, in the graph (`clone()`, and `contiguous()` of a strided view)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return np.array(x, order="C")
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
 class ToDtype(Function):
     """An explicit dtype conversion; the gradient is converted back by the engine."""
 
@@ -255,27 +272,42 @@ class ToDtype(Function):
         return g
 
 
-def add(x, y):
-    return Add.apply(x, y)
+def add(x, y, *, alpha=1):
+    """x + alpha * y, in the dtype PyTorch's promotion gives (see `_args.result_type`)."""
+    x, y = promote(x, y)
+    return Add.apply(x, y if alpha == 1 else mul(y, alpha))
 
 
-def sub(x, y):
-    """x - y, composed as x + (-y); a constant y is negated directly."""
-    return Add.apply(x, neg(y) if _is_tensor(y) else -y)
+def sub(x, y, *, alpha=1):
+    """x - alpha * y, composed as x + (-y); a constant y is negated directly."""
+    x, y = promote(x, y)
+    if alpha != 1:
+        y = mul(y, alpha)
+    return Add.apply(x, neg(y) if is_tensor(y) else -y)
 
 
 def mul(x, y):
+    x, y = promote(x, y)
     return Mul.apply(x, y)
 
 
-def div(x, y):
-    """x / y, composed as x * (1 / y); a constant y is inverted directly."""
-    if _is_tensor(y):
+def div(x, y, *, rounding_mode=None):
+    """x / y, composed as x * (1 / y); a constant y is inverted directly.
+
+    True division of integers gives float32, as in PyTorch; `rounding_mode` "trunc" or "floor"
+    rounds the quotient instead (and keeps integer dtypes).
+    """
+    if rounding_mode is not None:
+        return div_rounded(x, y, rounding_mode)
+    x, y = promote(x, y)
+    if result_type(x, y).kind != "f":  # integer true division is float32, as in PyTorch
+        x, y = promote(to_float(x), y)
+    if is_tensor(y):
         return Mul.apply(x, Reciprocal.apply(y))
     if isinstance(y, int | float):
         # x / 0 is inf * sign(x) (nan at 0) in numpy; Python's 1 / 0 would raise instead
         return Mul.apply(x, 1 / y if y != 0 else math.inf)
-    return Mul.apply(x, np.divide(1, y))  # an array: elementwise, with numpy's dtype rules
+    return Mul.apply(x, np.divide(1, y))  # an array, already of x's dtype
 
 
 def neg(x):
@@ -283,56 +315,97 @@ def neg(x):
 
 
 def pow(x, exponent):  # noqa: A001 - PyTorch's name
+    x, exponent = promote(x, exponent)
     return Pow.apply(x, exponent)
 
 
 def exp(x):
-    return Exp.apply(x)
+    return Exp.apply(to_float(x))
 
 
 def log(x):
-    return Log.apply(x)
+    return Log.apply(to_float(x))
 
 
 def sqrt(x):
-    return Sqrt.apply(x)
+    return Sqrt.apply(to_float(x))
 
 
 def abs(x):  # noqa: A001 - PyTorch's name
+    if x.dtype == np.bool_:
+        raise TypeError(f"abs: not defined for bool tensors (shape {x.shape})")
     return Abs.apply(x)
 
 
 def maximum(x, y):
+    x, y = promote(x, y)
     return Maximum.apply(x, y)
 
 
 def minimum(x, y):
+    x, y = promote(x, y)
     return Minimum.apply(x, y)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
+    """x limited to [min, max]; either bound may be None, a number or a tensor.
+
+    Tensor bounds broadcast against x and receive the gradient where they are the result
+    (x below `min`, above `max`), as in PyTorch.
+    """
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    x, *_ = promote(x, *(b for b in (min, max) if b is not None))
+    if is_tensor(min) or is_tensor(max):
+        out = x if min is None else where(x < min, min, x)
+        return out if max is None else where(out > max, max, out)
     return Clamp.apply(x, low=min, high=max)
 
 
-def where(condition, x, y):
-    """Elementwise `x if condition else y`; condition is a bool tensor or array."""
-    cond = condition.data if _is_tensor(condition) else np.asarray(condition)
+def clamp_min(x, min):  # noqa: A002 - PyTorch's name
+    return clamp(x, min=min)
+
+
+def clamp_max(x, max):  # noqa: A002 - PyTorch's name
+    return clamp(x, max=max)
+
+
+def where(condition, x=None, y=None):
+    """Elementwise `x if condition else y`; condition is a bool tensor or array.
+
+    With the condition alone, the indices where it holds: `nonzero(condition, as_tuple=True)`.
+    """
+    if x is None and y is None:
+        return nonzero(condition, as_tuple=True)
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither (for the indices)")
+    cond = condition.data if is_tensor(condition) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be bool, got {cond.dtype} (shape {cond.shape})")
+    x, y = promote(x, y)
+    if not is_tensor(x) and not is_tensor(y):  # two scalars: numpy would choose float64
+        x = Tensor(np.asarray(x, result_type(x, y)))
     return Where.apply(cond, x, y)
 
 
+def clone(x):
+    return Clone.apply(x)
+
+
 def to_dtype(x, dtype):
-    """x converted to `dtype` (a no-op, returning x, when it already has it)."""
+    """x converted to `dtype` (a no-op, returning x, when it already has it).
+
+    Only a cast to a float dtype is recorded: an integer or bool result is a constant, which
+    never requires grad, as in PyTorch.
+    """
     if x.dtype == dtype:
         return x
+    if dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype))
     return ToDtype.apply(x, dtype=dtype)
 
 
-def _is_tensor(x):
-    return isinstance(x, Tensor)
-
-
+from autodiff.ops._args import is_tensor, promote, result_type, to_float  # noqa: E402
+from autodiff.ops.binary import div_rounded  # noqa: E402
+from autodiff.ops.index import nonzero  # noqa: E402
 from autodiff.tensor import Tensor  # noqa: E402

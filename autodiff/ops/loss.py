@@ -1,10 +1,11 @@
-"""Loss functions with PyTorch's semantics: weights, `ignore_index`, `reduction`.
+"""Classification losses with PyTorch's semantics: weights, `ignore_index`, `reduction`.
 
 Three losses have their own rules, because composing them from primitives would lose precision
 or waste passes: softmax cross-entropy from logits (a general rule for a dense target, and a
 lean one for plain class indices, the common case), binary cross-entropy on probabilities
 (PyTorch's clamped logs) and binary cross-entropy from logits. Those rules give the elementwise
-loss; reductions, `nll_loss`, `mse_loss` and `l1_loss` are compositions of graph ops.
+loss; reductions and `nll_loss` are compositions of graph ops. Regression and distribution
+losses are in `loss_regression.py`, margin losses in `loss_margin.py`.
 
 `reduction` is `"none"` (one loss per element), `"sum"` or `"mean"`. Class weights, `weight`
 and `pos_weight` are constants: they never receive a gradient.
@@ -14,22 +15,29 @@ import math
 
 import numpy as np
 
+from autodiff.errors import ShapeError
 from autodiff.function import Function
-from autodiff.tensor import Tensor
+from autodiff.ops._args import is_tensor
+from autodiff.ops._loss_args import (
+    REDUCTIONS,
+    check_float,
+    check_reduction,
+    check_same,
+    data,
+    reduce,
+    shape,
+)
 
 __all__ = [
     "cross_entropy",
     "nll_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
-    "mse_loss",
-    "l1_loss",
 ]
 
 
-_REDUCTIONS = ("none", "mean", "sum")
 # Binary cross-entropy also offers the mean over present labels (see its docstring)
-_BCE_REDUCTIONS = (*_REDUCTIONS, "weighted_mean")
+_BCE_REDUCTIONS = (*REDUCTIONS, "weighted_mean")
 
 
 class SoftmaxCrossEntropy(Function):
@@ -186,18 +194,18 @@ def cross_entropy(
     TypeError : non-float logits, float class indices, or probabilities of another dtype.
     """
     op = "cross_entropy"
-    _check_reduction(op, reduction)
+    check_reduction(op, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    _check_float(op, input)
+    check_float(op, input)
     _check_class_dim(op, input)
     unbatched = input.ndim == 1
     if unbatched:
         input, target = input.reshape(1, -1), _add_batch_dim(target)
     n_classes = input.shape[1]
     w = _class_weight(op, weight, input)
-    if _dtype(target).kind == "f" and _shape(target) == input.shape:
-        _check_same(op, input, target, "probability target")
+    if data(target).dtype.kind == "f" and shape(target) == input.shape:
+        check_same(op, input, target, "probability target")
         q = target
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / n_classes
@@ -221,7 +229,7 @@ def cross_entropy(
         loss = SoftmaxCrossEntropy.apply(input, q)
     if unbatched and reduction == "none":
         return loss.reshape(())
-    return _reduce(loss, reduction, count)
+    return reduce(loss, reduction, count)
 
 
 def nll_loss(
@@ -246,8 +254,8 @@ def nll_loss(
     Tensor of `input`'s dtype: 0-d, or the target's shape for "none".
     """
     op = "nll_loss"
-    _check_reduction(op, reduction)
-    _check_float(op, input)
+    check_reduction(op, reduction)
+    check_float(op, input)
     _check_class_dim(op, input)
     unbatched = input.ndim == 1
     if unbatched:
@@ -258,7 +266,7 @@ def nll_loss(
     loss = -(input * q).sum(1)
     if unbatched and reduction == "none":
         return loss.reshape(())
-    return _reduce(loss, reduction, count)
+    return reduce(loss, reduction, count)
 
 
 def binary_cross_entropy(
@@ -295,9 +303,9 @@ def binary_cross_entropy(
     TypeError : non-float input, or a target of another dtype.
     """
     op = "binary_cross_entropy"
-    _check_reduction(op, reduction, _BCE_REDUCTIONS)
-    _check_float(op, input)
-    _check_same(op, input, target, "target")
+    check_reduction(op, reduction, _BCE_REDUCTIONS)
+    check_float(op, input)
+    check_same(op, input, target, "target")
     p = input.data
     if p.size and not (p.min() >= 0 and p.max() <= 1):
         raise ValueError(
@@ -346,51 +354,20 @@ def binary_cross_entropy_with_logits(
     Tensor of `input`'s dtype: 0-d, or `input`'s shape for "none".
     """
     op = "binary_cross_entropy_with_logits"
-    _check_reduction(op, reduction, _BCE_REDUCTIONS)
-    _check_float(op, input)
-    _check_same(op, input, target, "target")
+    check_reduction(op, reduction, _BCE_REDUCTIONS)
+    check_float(op, input)
+    check_same(op, input, target, "target")
     w = _elementwise_weight(op, weight, input, "weight")
     pw = _elementwise_weight(op, pos_weight, input, "pos_weight")
     loss = BinaryCrossEntropyWithLogits.apply(input, target, weight=w, pos_weight=pw)
     return _reduce_binary(loss, reduction, w)
 
 
-def mse_loss(input, target, reduction: str = "mean"):  # noqa: A002 - PyTorch's name
-    """Squared error (x - y)^2, composed of graph ops; `input` and `target` of one shape."""
-    op = "mse_loss"
-    _check_reduction(op, reduction)
-    _check_float(op, input)
-    _check_same(op, input, target, "target")
-    d = input - target
-    return _reduce(d * d, reduction, None)
-
-
-def l1_loss(input, target, reduction: str = "mean"):  # noqa: A002 - PyTorch's name
-    """Absolute error |x - y| (gradient 0 where x == y), composed of graph ops."""
-    op = "l1_loss"
-    _check_reduction(op, reduction)
-    _check_float(op, input)
-    _check_same(op, input, target, "target")
-    return _reduce((input - target).abs(), reduction, None)
-
-
-def _reduce(loss, reduction, count):
-    """The loss for `reduction`; "mean" divides by count (nan for count 0, as in PyTorch)."""
-    if reduction == "none":
-        return loss
-    total = loss.sum()
-    if reduction == "sum":
-        return total
-    if count is None:
-        count = loss.data.size
-    return total * (1 / count if count else math.nan)
-
-
 def _reduce_binary(loss, reduction, weight):
     if reduction != "weighted_mean":
-        return _reduce(loss, reduction, None)
+        return reduce(loss, reduction, None)
     if weight is None:
-        return _reduce(loss, "mean", None)
+        return reduce(loss, "mean", None)
     total_weight = float(np.broadcast_to(weight, loss.shape).sum())
     # no label present: the loss is 0 with zero gradient rather than 0 / 0
     return loss.sum() * (1 / total_weight if total_weight else 0.0)
@@ -418,7 +395,7 @@ def _index_target_weights(op, input, target, weight, ignore_index, smoothing):
 
 def _index_target(op, input, target, ignore_index):
     """Class indices (N, d1, ...) checked against `input` (N, C, d1, ...), and which count."""
-    t = _data(target)
+    t = data(target)
     n, n_classes = input.shape[0], input.shape[1]
     expected = (n, *input.shape[2:])
     if t.dtype.kind not in "iu":
@@ -427,7 +404,7 @@ def _index_target(op, input, target, ignore_index):
             f"{t.dtype} of shape {t.shape} (input {input.shape} {input.dtype})"
         )
     if t.shape != expected:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: target of shape {t.shape} {t.dtype} does not fit input of shape "
             f"{input.shape} {input.dtype}: class indices need shape {expected}"
         )
@@ -445,10 +422,10 @@ def _index_target(op, input, target, ignore_index):
 def _class_weight(op, weight, input):
     if weight is None:
         return None
-    w = _data(weight)
+    w = data(weight)
     n_classes = input.shape[1]
     if w.shape != (n_classes,):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: weight must have shape ({n_classes},), one per class, got {w.shape} "
             f"{w.dtype} (input {input.shape} {input.dtype})"
         )
@@ -458,52 +435,21 @@ def _class_weight(op, weight, input):
 def _elementwise_weight(op, weight, input, name):
     if weight is None:
         return None
-    w = _data(weight)
+    w = data(weight)
     try:
-        shape = np.broadcast_shapes(w.shape, input.shape)
+        broadcast = np.broadcast_shapes(w.shape, input.shape)
     except ValueError:
-        shape = None
-    if shape != input.shape:
-        raise ValueError(
+        broadcast = None
+    if broadcast != input.shape:
+        raise ShapeError(
             f"{op}: {name} of shape {w.shape} {w.dtype} does not broadcast to input of shape "
             f"{input.shape} {input.dtype}"
         )
     return w.astype(input.dtype, copy=False)
 
 
-def _check_reduction(op, reduction, allowed=_REDUCTIONS):
-    if reduction not in allowed:
-        raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
-
-
-def _check_float(op, input):
-    if input.dtype.kind != "f":
-        raise TypeError(
-            f"{op}: input must be float32 or float64, got {input.dtype} (shape {input.shape})"
-        )
-
-
-def _check_class_dim(op, input):
-    if input.ndim == 0:
-        raise ValueError(f"{op}: input needs a class dim: (C,), (N, C) or (N, C, d1, ...), got ()")
-
-
-def _check_same(op, input, target, name):
-    t_shape, t_dtype = _shape(target), _dtype(target)
-    if t_shape != input.shape:
-        raise ValueError(
-            f"{op}: {name} of shape {t_shape} {t_dtype} does not match input of shape "
-            f"{input.shape} {input.dtype}"
-        )
-    if t_dtype != input.dtype:
-        raise TypeError(
-            f"{op}: {name} has dtype {t_dtype} but input is {input.dtype} (shapes {t_shape}); "
-            f"convert it, e.g. target.to({input.dtype})"
-        )
-
-
 def _add_batch_dim(target):
-    if _is_tensor(target):
+    if is_tensor(target):
         return target.reshape(1, *target.shape)
     return np.asarray(target)[None]
 
@@ -512,17 +458,8 @@ def _channel_shape(ndim, n_classes):
     return (1, n_classes) + (1,) * (ndim - 2)
 
 
-def _data(a):
-    return a.data if _is_tensor(a) else np.asarray(a)
-
-
-def _shape(a):
-    return tuple(np.shape(_data(a)))
-
-
-def _dtype(a):
-    return _data(a).dtype
-
-
-def _is_tensor(a):
-    return isinstance(a, Tensor)
+def _check_class_dim(op, input):  # noqa: A002 - PyTorch's name
+    if input.ndim == 0:
+        raise ShapeError(
+            f"{op}: input needs a class dim: (C,), (N, C) or (N, C, d1, ...), got () {input.dtype}"
+        )

@@ -1,8 +1,17 @@
-"""Batch normalisation over the channel dim 1 of `(N, C)`, `(N, C, L)` or `(N, C, H, W)`."""
+"""Normalisation: batch norm (statistics per channel over the batch), and layer, group and
+instance norm (statistics per example, over its trailing dims, its channel groups or each of
+its channels), as PyTorch's `F.batch_norm`, `F.layer_norm`, `F.group_norm`, `F.instance_norm`.
+
+Batch norm and layer norm have their own rules (see their docstrings); group and instance norm
+are layer norm over a reshaped input, followed by a per-channel affine map.
+"""
+
+import math
 
 import numpy as np
 
 from autodiff.engine import no_grad
+from autodiff.errors import ShapeError
 from autodiff.function import Function
 from autodiff.kernels.batchnorm import (
     batch_norm_backward,
@@ -11,7 +20,7 @@ from autodiff.kernels.batchnorm import (
 )
 from autodiff.tensor import Tensor
 
-__all__ = ["batch_norm"]
+__all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]
 
 
 class BatchNorm(Function):
@@ -45,6 +54,44 @@ class BatchNorm(Function):
             gw if need_w else None,
             gb if need_b else None,
         )
+
+
+class LayerNorm(Function):
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, mean and biased var over the last
+    `n_dims` dims of x; `weight` and `bias` (or None) have the shape of those dims.
+
+    Its own rule: composed, the statistics would cost a dozen recorded nodes and passes; this
+    saves xhat and 1/std, and backward is the compact form
+    gx = (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)) / std, with gxhat = g * weight.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, n_dims=1, eps=1e-5):
+        axes = tuple(range(x.ndim - n_dims, x.ndim))
+        centred = x - x.mean(axis=axes, keepdims=True)
+        var = np.square(centred).mean(axis=axes, keepdims=True)
+        inv_std = 1 / np.sqrt(var + x.dtype.type(eps))
+        xhat = centred * inv_std
+        ctx.save(xhat, inv_std, weight)
+        ctx.axes = axes
+        y = xhat if weight is None else xhat * weight
+        return y if bias is None else y + bias
+
+    @staticmethod
+    def backward(ctx, g):
+        xhat, inv_std, weight = ctx.saved
+        need_x, need_w, need_b = ctx.needs_input_grad
+        axes = ctx.axes
+        batch_axes = tuple(range(g.ndim - len(axes)))
+        gx = None
+        if need_x:
+            gxhat = g if weight is None else g * weight
+            mean_g = gxhat.mean(axis=axes, keepdims=True)
+            mean_gx = (gxhat * xhat).mean(axis=axes, keepdims=True)
+            gx = (gxhat - mean_g - xhat * mean_gx) * inv_std
+        gw = (g * xhat).sum(axis=batch_axes) if need_w else None
+        gb = g.sum(axis=batch_axes) if need_b else None
+        return gx, gw, gb
 
 
 def batch_norm(
@@ -89,12 +136,7 @@ def batch_norm(
     TypeError : a non-float input, or arguments of another dtype.
     """
     op = "batch_norm"
-    if input.dtype.kind != "f":
-        raise TypeError(
-            f"{op}: input must be float32 or float64, got {input.dtype} (shape {input.shape})"
-        )
-    if input.ndim < 2:
-        raise ValueError(f"{op}: input needs shape (N, C, ...), got {input.shape}")
+    _check_input(op, input, 2, "(N, C, ...)")
     n_channels = input.shape[1]
     named = {
         "running_mean": running_mean,
@@ -103,20 +145,7 @@ def batch_norm(
         "bias": bias,
     }
     for name, t in named.items():
-        if name.startswith("running") and t is not None and not isinstance(t, Tensor):
-            raise TypeError(
-                f"{op}: {name} must be a Tensor (it is updated in place), got {type(t).__name__}"
-            )
-        if t is not None and t.shape != (n_channels,):
-            raise ValueError(
-                f"{op}: {name} must have shape ({n_channels},) for input of shape "
-                f"{input.shape} {input.dtype}, got {t.shape} {t.dtype}"
-            )
-        if t is not None and t.dtype != input.dtype:
-            raise TypeError(
-                f"{op}: {name} has dtype {t.dtype} but input is {input.dtype} "
-                f"(input {input.shape}, {name} {t.shape})"
-            )
+        _check_param(op, input, name, t, (n_channels,))
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: running_mean and running_var are needed when not training")
@@ -138,6 +167,202 @@ def batch_norm(
             unbiased = var * (count / (count - 1))
             running_var.copy_((1 - momentum) * running_var.data + momentum * unbiased)
     return out
+
+
+def layer_norm(
+    input,  # noqa: A002 - PyTorch's name
+    normalized_shape,
+    weight=None,
+    bias=None,
+    eps: float = 1e-5,
+):
+    """Layer normalisation over the trailing dims `normalized_shape`, as PyTorch's.
+
+    Each example (each index of the leading dims) is normalised by the mean and biased variance
+    of its last `len(normalized_shape)` dims, then scaled by `weight` and shifted by `bias`.
+
+    Parameters
+    ----------
+    input : Tensor
+        `(*, *normalized_shape)`; float32 or float64.
+    normalized_shape : int or sequence of ints
+        The trailing shape of `input` to normalise over, e.g. `(D,)` for `(N, L, D)`.
+    weight, bias : Tensor, optional
+        Of shape `normalized_shape` and `input`'s dtype (differentiable).
+    eps : float
+        Added to the variance before the square root.
+
+    Returns
+    -------
+    Tensor of `input`'s shape and dtype.
+
+    Raises
+    ------
+    ValueError : `normalized_shape` is not `input`'s trailing shape, or weight or bias of
+        another shape.
+    TypeError : a non-float input, or weight or bias of another dtype.
+    """
+    op = "layer_norm"
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _check_input(op, input, len(shape), "(*, *normalized_shape)")
+    if input.shape[input.ndim - len(shape) :] != shape:
+        raise ShapeError(
+            f"{op}: normalized_shape {shape} is not the trailing shape of input "
+            f"{input.shape} {input.dtype}"
+        )
+    _check_param(op, input, "weight", weight, shape)
+    _check_param(op, input, "bias", bias, shape)
+    return LayerNorm.apply(input, weight, bias, n_dims=len(shape), eps=eps)
+
+
+def group_norm(
+    input,  # noqa: A002 - PyTorch's name
+    num_groups: int,
+    weight=None,
+    bias=None,
+    eps: float = 1e-5,
+):
+    """Group normalisation: the C channels of each example split into `num_groups` groups of
+    consecutive channels, each group normalised by its own mean and biased variance, then a
+    per-channel `weight` and `bias`, as PyTorch's.
+
+    Parameters
+    ----------
+    input : Tensor
+        `(N, C, *)`, C divisible by `num_groups`; float32 or float64.
+    num_groups : int
+    weight, bias : Tensor, optional
+        `(C,)` of `input`'s dtype (differentiable).
+    eps : float
+
+    Returns
+    -------
+    Tensor of `input`'s shape and dtype.
+
+    Raises
+    ------
+    ValueError : fewer than 2 dims, C not divisible by `num_groups`, or a `(C,)` argument of
+        another size.
+    TypeError : a non-float input, or weight or bias of another dtype.
+    """
+    op = "group_norm"
+    _check_input(op, input, 2, "(N, C, *)")
+    n, c = input.shape[:2]
+    if not isinstance(num_groups, int) or num_groups <= 0 or c % num_groups:
+        raise ShapeError(
+            f"{op}: {c} channels (input {input.shape} {input.dtype}) cannot be split into "
+            f"num_groups={num_groups!r} groups of equal size"
+        )
+    _check_param(op, input, "weight", weight, (c,))
+    _check_param(op, input, "bias", bias, (c,))
+    grouped = input.reshape(n, num_groups, math.prod(input.shape[1:]) // num_groups)
+    y = LayerNorm.apply(grouped, None, None, n_dims=1, eps=eps).reshape(input.shape)
+    return _channel_affine(y, weight, bias)
+
+
+def instance_norm(
+    input,  # noqa: A002 - PyTorch's name
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
+    """Instance normalisation: each channel of each example normalised by its own mean and
+    biased variance over the spatial dims, then a per-channel `weight` and `bias`.
+
+    With `use_input_stats` (the default) the example's statistics are used, and the running
+    estimates, when given, are updated in place with their mean over the batch:
+    r = (1 - momentum) * r + momentum * mean_n(stat), the unbiased variance for `running_var`.
+    Otherwise the running estimates normalise, as batch norm does in eval mode. As in PyTorch.
+
+    Parameters
+    ----------
+    input : Tensor
+        `(N, C, *)` with at least one spatial dim; float32 or float64.
+    running_mean, running_var : Tensor, optional
+        `(C,)` buffers of `input`'s dtype; required when `use_input_stats` is False.
+    weight, bias : Tensor, optional
+        `(C,)` affine scale and shift (differentiable).
+    use_input_stats : bool
+    momentum, eps : float
+
+    Returns
+    -------
+    Tensor of `input`'s shape and dtype.
+
+    Raises
+    ------
+    ValueError : fewer than 3 dims, a `(C,)` argument of another size, a single spatial
+        element with `use_input_stats`, or no running estimates without it.
+    TypeError : a non-float input, or arguments of another dtype.
+    """
+    op = "instance_norm"
+    _check_input(op, input, 3, "(N, C, *spatial)")
+    if not use_input_stats:
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    n, c = input.shape[:2]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        _check_param(op, input, name, t, (c,))
+    _check_param(op, input, "weight", weight, (c,))
+    _check_param(op, input, "bias", bias, (c,))
+    count = math.prod(input.shape[2:])
+    if count <= 1:
+        raise ValueError(
+            f"{op}: expected more than 1 spatial element when training, got input of shape "
+            f"{input.shape} {input.dtype}"
+        )
+    flat = input.reshape(n, c, count)
+    y = LayerNorm.apply(flat, None, None, n_dims=1, eps=eps).reshape(input.shape)
+    with no_grad():
+        x = flat.data
+        if running_mean is not None:
+            mean = x.mean(axis=2).mean(axis=0)
+            running_mean.copy_((1 - momentum) * running_mean.data + momentum * mean)
+        if running_var is not None:
+            unbiased = x.var(axis=2, ddof=1).mean(axis=0)
+            running_var.copy_((1 - momentum) * running_var.data + momentum * unbiased)
+    return _channel_affine(y, weight, bias)
+
+
+def _channel_affine(y, weight, bias):
+    """y (N, C, *) times weight (C,) plus bias (C,), either of them None."""
+    shape = (-1,) + (1,) * (y.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
+def _check_input(op, input, min_ndim, layout):  # noqa: A002 - PyTorch's name
+    if input.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: input must be float32 or float64, got {input.dtype} (shape {input.shape})"
+        )
+    if input.ndim < min_ndim:
+        raise ShapeError(f"{op}: input needs shape {layout}, got {input.shape} {input.dtype}")
+
+
+def _check_param(op, input, name, t, shape):  # noqa: A002 - PyTorch's name
+    """`t` (None, or a tensor of `shape` and `input`'s dtype) fits; running buffers (named
+    running_*) must be tensors, since they are updated in place."""
+    if t is None:
+        return
+    if name.startswith("running") and not isinstance(t, Tensor):
+        raise TypeError(
+            f"{op}: {name} must be a Tensor (it is updated in place), got {type(t).__name__}"
+        )
+    if tuple(t.shape) != shape:
+        raise ShapeError(
+            f"{op}: {name} must have shape {shape} for input of shape {input.shape} "
+            f"{input.dtype}, got {tuple(t.shape)} {t.dtype}"
+        )
+    if t.dtype != input.dtype:
+        raise TypeError(
+            f"{op}: {name} has dtype {t.dtype} but input is {input.dtype} "
+            f"(input {input.shape}, {name} {tuple(t.shape)})"
+        )
 
 
 def _as_ncl(a):

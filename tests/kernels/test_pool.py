@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from autodiff.kernels import (
+    adaptive_avg_pool2d_backward,
+    adaptive_avg_pool2d_forward,
+    adaptive_max_pool2d_forward,
     avg_pool2d_backward,
     avg_pool2d_forward,
     max_pool2d_backward,
@@ -151,3 +154,133 @@ def test_against_torch(win):
     np.testing.assert_allclose(avg_pool2d_forward(x, kernel, stride, padding), yt.detach(), 1e-6)
     gx = avg_pool2d_backward(gy, x.shape, kernel, stride, padding)
     np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+# ---- dilation, ceil_mode, divisors and adaptive bins: against loops written from the definitions
+
+
+def _loop_windows(n, k, s, p, d, ceil_mode):
+    """Per output position along one axis: its real taps and its extent in the padded input."""
+    span = d * (k - 1) + 1
+    count = -(-(n + 2 * p - span) // s) + 1 if ceil_mode else (n + 2 * p - span) // s + 1
+    if ceil_mode and (count - 1) * s >= n + p:
+        count -= 1
+    out = []
+    for o in range(count):
+        begin = o * s - p
+        taps = [begin + i * d for i in range(k) if 0 <= begin + i * d < n]
+        out.append((taps, min(begin + (k - 1) * d + 1, n + p) - begin))
+    return out
+
+
+def _loop_pool(x, windows_h, windows_w, reduce):
+    n, c = x.shape[:2]
+    y = np.empty((n, c, len(windows_h), len(windows_w)))
+    arg = np.empty(y.shape, np.int64)
+    for b in range(n):
+        for ci in range(c):
+            for i, (rows, eh) in enumerate(windows_h):
+                for j, (cols, ew) in enumerate(windows_w):
+                    taps = [(r, q) for r in rows for q in cols]
+                    y[b, ci, i, j], arg[b, ci, i, j] = reduce(x[b, ci], taps, eh * ew)
+    return y, arg
+
+
+def _first_max(plane, taps, _):
+    values = [plane[t] for t in taps]
+    k = int(np.argmax(values))
+    return values[k], taps[k][0] * plane.shape[1] + taps[k][1]
+
+
+GENERAL = [  # (kernel, stride, padding, dilation, ceil_mode)
+    (3, 2, 1, 1, True),
+    (2, 2, 1, 1, True),
+    (3, 1, 1, 2, False),
+    ((3, 2), (2, 3), (1, 0), (2, 1), True),
+    (2, 3, 0, 3, True),
+]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 7, 8), (1, 2, 5, 5)])
+@pytest.mark.parametrize("kernel,stride,padding,dilation,ceil_mode", GENERAL)
+def test_max_pool_dilation_and_ceil_mode_match_loops(
+    shape, kernel, stride, padding, dilation, ceil_mode
+):
+    x = np.random.default_rng(0).standard_normal(shape)
+    y, argmax = max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+    geometry = zip(shape[2:], *(np.broadcast_to(v, 2) for v in (kernel, stride, padding, dilation)))
+    wh, ww = (_loop_windows(*g, ceil_mode) for g in geometry)
+    y_ref, arg_ref = _loop_pool(x, wh, ww, _first_max)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, arg_ref)
+    gy = np.random.default_rng(1).standard_normal(y.shape)
+    gx = max_pool2d_backward(gy, argmax, x.shape)
+    np.testing.assert_allclose(gx, ref.max_pool2d_backward(gy, arg_ref, x.shape), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "kernel,stride,padding,ceil_mode",
+    [(3, 2, 1, True), (2, 2, 1, True), ((3, 2), (2, 1), (1, 0), False)],
+)
+@pytest.mark.parametrize(
+    "count_include_pad,divisor_override", [(True, None), (False, None), (True, 5)]
+)
+def test_avg_pool_divisors_match_loops(
+    kernel, stride, padding, ceil_mode, count_include_pad, divisor_override
+):
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 6))
+    args = (kernel, stride, padding, ceil_mode, count_include_pad, divisor_override)
+    y = avg_pool2d_forward(x, *args)
+    geometry = zip(x.shape[2:], *(np.broadcast_to(v, 2) for v in (kernel, stride, padding)))
+    wh, ww = (_loop_windows(*g, 1, ceil_mode) for g in geometry)
+
+    def mean(plane, taps, extent):
+        divisor = divisor_override or (extent if count_include_pad else len(taps))
+        return sum(plane[t] for t in taps) / divisor, 0
+
+    np.testing.assert_allclose(y, _loop_pool(x, wh, ww, mean)[0], atol=1e-12)
+    # backward is the adjoint of forward: <gy, A x> = <A^T gy, x>
+    gy = np.random.default_rng(1).standard_normal(y.shape)
+    gx = avg_pool2d_backward(gy, x.shape, *args)
+    np.testing.assert_allclose(np.vdot(gy, y), np.vdot(gx, x), rtol=1e-12)
+
+
+@pytest.mark.parametrize("out", [(1, 1), (2, 3), (3, 5), (7, 4), (5, 6)])
+def test_adaptive_pools_match_loops(out):
+    x = np.random.default_rng(0).standard_normal((2, 3, 5, 6))
+    wh, ww = (
+        [(list(range(i * n // o, -(-(i + 1) * n // o))), 0) for i in range(o)]
+        for n, o in zip(x.shape[2:], out)
+    )
+    y, argmax = adaptive_max_pool2d_forward(x, out)
+    y_ref, arg_ref = _loop_pool(x, wh, ww, _first_max)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(argmax, arg_ref)
+    y = adaptive_avg_pool2d_forward(x, out)
+    mean = _loop_pool(x, wh, ww, lambda p, taps, _: (sum(p[t] for t in taps) / len(taps), 0))
+    np.testing.assert_allclose(y, mean[0], atol=1e-12)
+    gy = np.random.default_rng(1).standard_normal(y.shape)
+    gx = adaptive_avg_pool2d_backward(gy, x.shape)
+    np.testing.assert_allclose(np.vdot(gy, y), np.vdot(gx, x), rtol=1e-12)
+
+
+def test_a_dilated_window_of_padding_only_gives_minus_inf_and_no_gradient():
+    x = np.arange(5.0).reshape(1, 1, 1, 5)
+    y, argmax = max_pool2d_forward(x, (1, 2), 1, (0, 1), (1, 6))  # taps at -1 and 5
+    assert y[0, 0, 0, 0] == -np.inf and argmax[0, 0, 0, 0] == -1
+    np.testing.assert_array_equal(max_pool2d_backward(np.ones_like(y), argmax, x.shape), 0 * x)
+
+
+@pytest.mark.parametrize(
+    "call,message",
+    [
+        (lambda x: max_pool2d_forward(x, 2, dilation=0), "max_pool2d: dilation must be >= 1"),
+        (lambda x: avg_pool2d_forward(x, 2, divisor_override=0), "divisor_override must be"),
+        (lambda x: adaptive_max_pool2d_forward(x, (2, -1)), "output_size must be >= 0"),
+        (lambda x: adaptive_avg_pool2d_forward(x[:, :0], 2), "non-zero C, H and W"),
+        (lambda x: max_pool2d_forward(x, 3, 1, 0, 3), r"kernel 3 \(dilation 3, span 7\)"),
+    ],
+)
+def test_new_argument_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call(np.zeros((1, 2, 5, 5)))

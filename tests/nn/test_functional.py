@@ -232,8 +232,9 @@ def test_dropout_errors():
         F.dropout(ad.ones(3), 1.5)
     with pytest.raises(TypeError, match=r"dropout: input must be float32 or float64, got int64"):
         F.dropout(ad.tensor([1, 2]), 0.5)
-    with pytest.raises(TypeError):  # PyTorch's 4th argument is `inplace`: generator is keyword-only
-        F.dropout(ad.ones(3), 0.5, True, False)
+    F.dropout(ad.ones(3), 0.5, True, False)  # PyTorch's 4th argument, `inplace`, is accepted
+    with pytest.raises(TypeError):  # generator is keyword-only
+        F.dropout(ad.ones(3), 0.5, True, False, 0)
 
 
 # ---- convolution and pooling (ops written separately) ------------------------------------------

@@ -175,3 +175,141 @@ def test_empty_tensors_are_left_alone():
     t = ad.zeros(0, 5)
     assert init.kaiming_uniform_(t) is t
     assert init.xavier_normal_(t) is t
+
+
+# ---- the rest of torch.nn.init -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("shape", "groups"),
+    [((4, 3, 3), 1), ((2, 5, 3, 3), 1), ((6, 2, 3, 3), 2), ((6, 4, 1, 2, 3), 3), ((4, 4, 4), 4)],
+)
+def test_dirac_matches_torch_exactly(shape, groups):
+    torch = pytest.importorskip("torch")
+    t = Parameter(np.full(shape, 7.0, np.float32))
+    assert init.dirac_(t, groups) is t
+    expected = torch.nn.init.dirac_(torch.full(shape, 7.0), groups)
+    np.testing.assert_array_equal(t.data, expected.numpy())
+
+
+def test_dirac_is_the_identity_convolution():
+    x = ad.randn(2, 3, 5, 5)
+    w = init.dirac_(ad.zeros(3, 3, 3, 3))
+    np.testing.assert_allclose(ad.nn.functional.conv2d(x, w, padding=1).data, x.data, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(3, 3), (2, 5), (5, 2)])
+def test_eye_matches_torch_exactly(shape):
+    torch = pytest.importorskip("torch")
+    t = Parameter(np.full(shape, 3.0))
+    assert init.eye_(t) is t
+    np.testing.assert_array_equal(t.data, torch.nn.init.eye_(torch.empty(shape)).numpy())
+
+
+def test_deterministic_initialisers_check_dims():
+    with pytest.raises(ValueError, match="2-D"):
+        init.eye_(ad.zeros(2, 2, 2))
+    with pytest.raises(ValueError, match="3-D, 4-D and 5-D"):
+        init.dirac_(ad.zeros(2, 2))
+    with pytest.raises(ValueError, match="divisible"):
+        init.dirac_(ad.zeros(5, 2, 3), groups=2)
+    with pytest.raises(ValueError, match="2 or more dims"):
+        init.orthogonal_(ad.zeros(4))
+    with pytest.raises(ValueError, match="2-D"):
+        init.sparse_(ad.zeros(4), 0.5)
+    with pytest.raises(ValueError, match="a <= b"):
+        init.trunc_normal_(ad.zeros(4), a=1.0, b=0.0)
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (3, 7), (7, 3), (6, 2, 3, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_orthogonal_rows_or_columns_are_orthonormal_times_gain(shape, dtype):
+    t = Parameter(np.zeros(shape, dtype))
+    assert init.orthogonal_(t, gain=1.5, generator=0) is t
+    assert t.dtype == dtype
+    m = t.data.reshape(shape[0], -1).astype(np.float64)
+    gram = m @ m.T if m.shape[0] <= m.shape[1] else m.T @ m
+    np.testing.assert_allclose(gram, 2.25 * np.eye(len(gram)), atol=1e-5)
+
+
+def test_orthogonal_is_uniform_like_torch():
+    # each entry of a Haar-random n x n orthogonal matrix has mean 0 and variance 1/n; so does
+    # torch's; and the Q-sign fix makes the diagonal unbiased (without it, it leans positive)
+    torch = pytest.importorskip("torch")
+    n, trials = 8, 500
+    ours = np.stack([init.orthogonal_(ad.zeros(n, n), generator=i).data for i in range(trials)])
+    torch.manual_seed(0)
+    theirs = np.stack([torch.nn.init.orthogonal_(torch.empty(n, n)).numpy() for _ in range(trials)])
+    for sample in (ours, theirs):
+        assert abs(sample.mean()) < 5 / math.sqrt(sample.size * n)
+        assert sample.var() == pytest.approx(1 / n, rel=0.02)
+        diagonal = np.diagonal(sample, axis1=1, axis2=2)
+        assert abs(diagonal.mean()) < 5 / math.sqrt(diagonal.size * n)
+
+
+@pytest.mark.parametrize(("mean", "std", "a", "b"), [(0.0, 1.0, -2.0, 2.0), (1.0, 2.0, 0.0, 3.0)])
+def test_trunc_normal_statistics_match_torch(mean, std, a, b):
+    torch = pytest.importorskip("torch")
+    t = _big()
+    assert init.trunc_normal_(t, mean, std, a, b, generator=0) is t
+    assert a <= t.data.min() and t.data.max() <= b
+    torch.manual_seed(0)
+    expected = torch.nn.init.trunc_normal_(torch.empty(SHAPE), mean, std, a, b).numpy()
+    # the truncated normal's mean and std from its density
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    cdf = lambda z: (1 + math.erf(z / math.sqrt(2))) / 2  # noqa: E731
+    mass = cdf(beta) - cdf(alpha)
+    true_mean = mean + std * (pdf(alpha) - pdf(beta)) / mass
+    true_var = std**2 * (
+        1 + (alpha * pdf(alpha) - beta * pdf(beta)) / mass - ((pdf(alpha) - pdf(beta)) / mass) ** 2
+    )
+    for values in (t.data.astype(np.float64), expected.astype(np.float64)):
+        assert abs(values.mean() - true_mean) < 5 * math.sqrt(true_var / values.size)
+        assert values.std() == pytest.approx(math.sqrt(true_var), rel=0.01)
+
+
+def test_sparse_zeros_each_column_like_torch():
+    torch = pytest.importorskip("torch")
+    t = Parameter(np.zeros((20, 3000), np.float32))
+    assert init.sparse_(t, 0.25, std=0.5, generator=0) is t
+    expected = torch.nn.init.sparse_(torch.empty(20, 3000), 0.25, std=0.5).numpy()
+    for values in (t.data, expected):
+        np.testing.assert_array_equal((values == 0).sum(axis=0), np.full(3000, 5))
+        assert values[values != 0].std() == pytest.approx(0.5, rel=0.01)
+
+
+def test_every_initialiser_returns_the_tensor_under_grad_and_no_grad():
+    fills = [
+        lambda w: init.uniform_(w),
+        lambda w: init.normal_(w),
+        lambda w: init.constant_(w, 0.5),
+        lambda w: init.ones_(w),
+        lambda w: init.zeros_(w),
+        lambda w: init.xavier_uniform_(w),
+        lambda w: init.xavier_normal_(w),
+        lambda w: init.kaiming_uniform_(w),
+        lambda w: init.kaiming_normal_(w),
+        lambda w: init.trunc_normal_(w),
+        lambda w: init.orthogonal_(w),
+        lambda w: init.sparse_(w, 0.5),
+        lambda w: init.eye_(w),
+    ]
+    for fill in fills:
+        w = Parameter(np.full((4, 6), 9.0, np.float32))
+        version = w._version
+        assert fill(w) is w and w.is_leaf and w.grad_fn is None and w.requires_grad
+        assert w._version == version + 1 and not (w.data == 9.0).any()
+        with ad.no_grad():
+            assert fill(w) is w
+
+
+def test_new_random_initialisers_are_reproducible_with_a_generator():
+    def sparse(w, generator):
+        return init.sparse_(w, 0.3, generator=generator)
+
+    for fill in (init.trunc_normal_, init.orthogonal_, sparse):
+        a, b = _big(), _big()
+        fill(a, generator=5)
+        fill(b, generator=5)
+        np.testing.assert_array_equal(a.data, b.data)

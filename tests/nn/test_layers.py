@@ -256,7 +256,7 @@ def test_conv2d_parameters_init_and_repr():
     expected = "Conv2d(4, 6, kernel_size=(3, 5), stride=(2, 2), padding=(1, 1), groups=2)"
     assert repr(conv) == expected
     assert repr(nn.Conv2d(1, 2, 3, padding="same", bias=False)) == (
-        "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding='same', bias=False)"
+        "Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), padding=same, bias=False)"
     )
     assert nn.Conv2d(1, 2, 3, padding="valid").padding == "valid"
 
@@ -273,7 +273,9 @@ def test_conv2d_constructor_errors():
 
 
 def test_pool_layer_reprs():
-    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=2, stride=2, padding=0)"
+    assert repr(nn.MaxPool2d(2)) == (
+        "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"
+    )
     assert repr(nn.AvgPool2d(3, 1, 1)) == "AvgPool2d(kernel_size=3, stride=1, padding=1)"
     assert repr(nn.AdaptiveAvgPool2d((2, 3))) == "AdaptiveAvgPool2d(output_size=(2, 3))"
     assert not isinstance(nn.AvgPool2d(2), nn.MaxPool2d)

@@ -129,10 +129,13 @@ def test_cross_entropy_all_ignored_mean_is_nan_like_torch():
 
 @needs_torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-def test_nll_loss_matches_torch(reduction):
+@pytest.mark.parametrize("spatial", [(), (3, 5)])
+def test_nll_loss_matches_torch(reduction, spatial):
     rng = _rng(7)
-    logp = np.log(rng.dirichlet(np.ones(5), 6)).astype(np.float32)
-    t = np.array([0, 4, 2, -100, 3, 3])
+    logp = np.log(rng.dirichlet(np.ones(5), (6, *spatial)))
+    logp = np.moveaxis(logp, -1, 1).astype(np.float32)  # classes in dim 1
+    t = rng.integers(0, 5, (6, *spatial))
+    t.flat[[1, 3]] = -100
     w = rng.uniform(0.5, 2, 5).astype(np.float32)
     ours = _run(lambda a: F.nll_loss(a, t, weight=w, reduction=reduction), [logp], [0])
     theirs = _run_torch(
@@ -404,3 +407,127 @@ def test_errors_name_the_op_shapes_and_dtypes():
         F.mse_loss(x, ad.tensor(np.zeros((4, 1), np.float32)))
     with pytest.raises(TypeError, match=r"l1_loss: target has dtype float64 but input is float32"):
         F.l1_loss(x, np.zeros((4, 3)))
+
+
+# ---- regression, distribution and margin losses -------------------------------------------------
+
+
+def test_kl_div_mean_warns_as_torch_and_batchmean_is_the_divergence():
+    p = np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])
+    q = np.array([[0.3, 0.3, 0.4], [0.2, 0.5, 0.3]])
+    log_q = ad.tensor(np.log(q))
+    with pytest.warns(UserWarning, match="batchmean"):
+        mean = F.kl_div(log_q, ad.tensor(p))
+    assert mean.item() == pytest.approx((p * np.log(p / q)).sum() / 6, rel=1e-12)
+    batchmean = F.kl_div(log_q, ad.tensor(p), reduction="batchmean")
+    assert batchmean.item() == pytest.approx((p * np.log(p / q)).sum() / 2, rel=1e-12)
+    log_target = F.kl_div(log_q, ad.tensor(np.log(p)), reduction="batchmean", log_target=True)
+    assert log_target.item() == pytest.approx(batchmean.item(), rel=1e-12)
+
+
+def test_kl_div_zero_target_gives_zero_loss_and_finite_gradients():
+    x = ad.tensor(np.log([[0.5, 0.5, 1e-3]]), requires_grad=True)
+    t = ad.tensor(np.array([[1.0, 0.0, 0.0]]), requires_grad=True)
+    loss = F.kl_div(x, t, reduction="none")
+    np.testing.assert_allclose(loss.data, [[np.log(2), 0, 0]], rtol=1e-12)
+    loss.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[-1, 0, 0]])
+    # at target 0 the infinite slope of t log t is left out: -input (PyTorch gives nan)
+    np.testing.assert_allclose(t.grad.data, [[1 + np.log(2), np.log(2), np.log(1e3)]], rtol=1e-12)
+
+
+def test_smooth_l1_is_huber_over_beta_and_l1_at_beta_zero():
+    rng = _rng(21)
+    x, y = ad.tensor(rng.standard_normal(20) * 2), ad.tensor(rng.standard_normal(20))
+    for beta in (0.3, 1.0, 2.5):
+        np.testing.assert_allclose(
+            F.smooth_l1_loss(x, y, beta=beta).item(),
+            F.huber_loss(x, y, delta=beta).item() / beta,
+            rtol=1e-12,
+        )
+    assert F.smooth_l1_loss(x, y, beta=0.0).item() == pytest.approx(F.l1_loss(x, y).item())
+
+
+@needs_torch
+def test_new_loss_modules_match_torch_modules():
+    rng = _rng(22)
+    x, y = (rng.standard_normal((6, 3)).astype(np.float32) for _ in range(2))
+    x2 = rng.standard_normal((6, 3)).astype(np.float32)
+    sign = np.where(rng.random((6, 3)) < 0.5, -1.0, 1.0).astype(np.float32)
+    counts = rng.uniform(0, 4, (6, 3)).astype(np.float32)
+    probs = rng.dirichlet(np.ones(3), 6).astype(np.float32)
+    row_sign = sign[:, 0].copy()
+    pairs = [
+        (nn.SmoothL1Loss(reduction="sum", beta=0.5),
+         torch.nn.SmoothL1Loss(reduction="sum", beta=0.5), [x, y]),
+        (nn.HuberLoss("none", 0.7), torch.nn.HuberLoss("none", 0.7), [x, y]),
+        (nn.KLDivLoss(reduction="batchmean"), torch.nn.KLDivLoss(reduction="batchmean"),
+         [x, probs]),
+        (nn.KLDivLoss(reduction="sum", log_target=True),
+         torch.nn.KLDivLoss(reduction="sum", log_target=True), [x, y]),
+        (nn.PoissonNLLLoss(full=True), torch.nn.PoissonNLLLoss(full=True), [x, counts]),
+        (nn.PoissonNLLLoss(False, eps=1e-3), torch.nn.PoissonNLLLoss(False, eps=1e-3),
+         [np.abs(x), counts]),
+        (nn.MarginRankingLoss(0.2), torch.nn.MarginRankingLoss(0.2), [x, x2, sign]),
+        (nn.SoftMarginLoss(reduction="none"), torch.nn.SoftMarginLoss(reduction="none"),
+         [x, sign]),
+        (nn.CosineEmbeddingLoss(-0.1), torch.nn.CosineEmbeddingLoss(-0.1), [x, x2, row_sign]),
+    ]  # fmt: skip
+    for ours, theirs, arrays in pairs:
+        constant = len(arrays) - 1  # the target: a constant input
+        grad_of = [i for i in range(len(arrays)) if i != constant]
+        a = _run(lambda *ts, m=ours: m(*ts), arrays, grad_of)
+        b = _run_torch(lambda *ts, m=theirs: m(*ts), arrays, grad_of)
+        _compare(a, b)
+
+
+def test_new_loss_modules_repr():
+    assert repr(nn.SmoothL1Loss(beta=0.5)) == "SmoothL1Loss(beta=0.5)"
+    assert repr(nn.HuberLoss()) == "HuberLoss()"
+    assert repr(nn.KLDivLoss(reduction="batchmean")) == "KLDivLoss(reduction='batchmean')"
+    assert repr(nn.CosineEmbeddingLoss(0.5)) == "CosineEmbeddingLoss(margin=0.5)"
+    with pytest.raises(TypeError):
+        nn.KLDivLoss(None, None, "sum")  # PyTorch's size_average, reduce: not taken
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_new_losses_keep_the_input_dtype(dtype):
+    x = ad.tensor(_rng(23).uniform(0.1, 0.9, (3, 4)).astype(dtype), requires_grad=True)
+    y = ad.tensor(np.ones((3, 4), dtype))
+    losses = [
+        F.smooth_l1_loss(x, y),
+        F.huber_loss(x, y, weight=np.ones((3, 4))),
+        F.mse_loss(x, y, weight=np.ones((3, 4))),
+        F.kl_div(x, y, reduction="batchmean"),
+        F.poisson_nll_loss(x, y, full=True),
+        F.margin_ranking_loss(x, y, y),
+        F.soft_margin_loss(x, y),
+        F.cosine_embedding_loss(x, y, np.ones(3)),
+    ]
+    for loss in losses:
+        assert loss.dtype == dtype
+        x.grad = None
+        loss.backward()
+        assert x.grad.dtype == dtype
+
+
+def test_new_loss_errors_name_the_op_shapes_and_dtypes():
+    x = ad.tensor(np.zeros((4, 3), np.float32))
+    with pytest.raises(ValueError, match=r"smooth_l1_loss: target of shape \(3,\) float32"):
+        F.smooth_l1_loss(x, ad.tensor(np.zeros(3, np.float32)))
+    with pytest.raises(ValueError, match=r"smooth_l1_loss: beta must be >= 0"):
+        F.smooth_l1_loss(x, x, beta=-1.0)
+    with pytest.raises(ValueError, match=r"huber_loss: delta must be positive"):
+        F.huber_loss(x, x, delta=0.0)
+    with pytest.raises(ValueError, match=r"huber_loss: weight of shape \(3,\) .* input's shape"):
+        F.huber_loss(x, x, weight=np.ones(3))
+    with pytest.raises(TypeError, match=r"kl_div: target has dtype float64 but input is float32"):
+        F.kl_div(x, np.zeros((4, 3)), reduction="sum")
+    with pytest.raises(ValueError, match=r"kl_div: reduction must be one of .*batchmean"):
+        F.kl_div(x, x, reduction="avg")
+    with pytest.raises(ValueError, match=r"margin_ranking_loss: input2 of shape \(4, 1\)"):
+        F.margin_ranking_loss(x, ad.zeros(4, 1), x)
+    with pytest.raises(ValueError, match=r"cosine_embedding_loss: inputs must be \(N, D\)"):
+        F.cosine_embedding_loss(x, x, np.ones(3))
+    with pytest.raises(TypeError, match=r"poisson_nll_loss: input must be float32 or float64"):
+        F.poisson_nll_loss(ad.tensor(np.zeros(3, np.int64)), ad.tensor(np.zeros(3, np.int64)))

@@ -7,8 +7,8 @@ import pytest
 
 import autodiff as ad
 import nn
+from autodiff import serialization
 from autodiff.tensor import Tensor
-from nn import serialization
 from tests.nn.standins import Net
 
 

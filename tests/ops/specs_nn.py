@@ -16,10 +16,9 @@ from autodiff.ops.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
-    l1_loss,
-    mse_loss,
     nll_loss,
 )
+from autodiff.ops.loss_regression import l1_loss, mse_loss
 from autodiff.ops.normalization import BatchNorm, batch_norm
 from tests.ops.harness import OpSpec, normal, sample, torch
 

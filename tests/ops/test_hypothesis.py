@@ -115,7 +115,7 @@ class Program(NamedTuple):
 
 
 def _max(t, d):
-    return t.max(d, keepdim=True) if isinstance(t, ad.Tensor) else t.amax(d, keepdim=True)
+    return t.amax(d, keepdim=True)
 
 
 # every entry works on autodiff and on torch tensors alike; guards keep values in the domain

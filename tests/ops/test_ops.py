@@ -34,9 +34,9 @@ EDGES = {
     # name: (call on either library's tensors, input arrays)
     "maximum ties": (lambda x, y: x.maximum(y * y), [TIES, TIES]),
     "minimum ties": (lambda x, y: x.minimum(y * 2 - 1), [TIES, TIES - 1]),
-    "max ties": (lambda x: x.amax(1) if hasattr(x, "amax") else x.max(1), [TIES]),
-    "min ties": (lambda x: x.amin(0) if hasattr(x, "amin") else x.min(0), [TIES]),
-    "max all ties": (lambda x: x.amax() if hasattr(x, "amax") else x.max(), [TIES * 0]),
+    "max ties": (lambda x: x.amax(1), [TIES]),
+    "min ties": (lambda x: x.amin(0), [TIES]),
+    "max all ties": (lambda x: x.amax(), [TIES * 0]),
     "relu at 0": (lambda x: x.relu(), [TIES - 2]),
     "abs at 0": (lambda x: x.abs(), [TIES]),
     "leaky_relu at 0": (lambda x: _leaky_relu(x, 0.1), [TIES]),
@@ -57,6 +57,11 @@ EDGES = {
     "log at 0": (lambda x: x.log(), [np.array([0.0, 2.0])]),
     "div by 0": (lambda x, y: x / y, [np.array([1.0, -1.0, 2.0]), np.array([0.0, 0.0, 4.0])]),
     "mean of empty": (lambda x: x.mean(0), [np.zeros((0, 2))]),
+    "xlogy at 0": (
+        lambda x, y: x.xlogy(y),
+        [np.array([0.0, 0.0, 1.0, 0.0]), np.array([0.0, 2.0, 3.0, np.nan])],
+    ),
+    "erfinv at the ends": (lambda x: x.erfinv(), [np.array([-1.0, 1.0, 0.0, 1.5])]),
     "sum of empty": (lambda x: x.sum(), [np.zeros((2, 0))]),
 }
 

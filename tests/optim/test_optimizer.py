@@ -7,7 +7,7 @@ import pytest
 
 import autodiff as ad
 from nn import load, save
-from optim import SGD, Adam, AdamW, RMSprop
+from optim import SGD, Adagrad, Adam, Adamax, AdamW, NAdam, RAdam, RMSprop
 
 # one configuration per optimizer that keeps every kind of state it has
 STATEFUL = [
@@ -15,6 +15,10 @@ STATEFUL = [
     (RMSprop, dict(lr=0.01, momentum=0.5, centered=True)),
     (Adam, dict(lr=0.01, amsgrad=True, weight_decay=0.01)),
     (AdamW, dict(lr=0.01, amsgrad=True)),
+    (Adagrad, dict(lr=0.1, lr_decay=0.01, initial_accumulator_value=0.1)),
+    (NAdam, dict(lr=0.01, weight_decay=0.01)),
+    (Adamax, dict(lr=0.01)),
+    (RAdam, dict(lr=0.01, betas=(0.9, 0.9))),
 ]
 IDS = [cls.__name__ for cls, _ in STATEFUL]
 X = np.random.default_rng(1).normal(size=(6, 3)).astype(np.float32)
@@ -194,6 +198,19 @@ INVALID = [
     (Adam, dict(weight_decay=-0.1), "weight_decay"),
     (AdamW, dict(weight_decay=-0.01), "weight_decay"),
     (AdamW, dict(betas=(0.9, -0.5)), r"betas\[1\]"),
+    (Adagrad, dict(lr=-0.1), "lr"),
+    (Adagrad, dict(lr_decay=-0.1), "lr_decay"),
+    (Adagrad, dict(weight_decay=-0.1), "weight_decay"),
+    (Adagrad, dict(initial_accumulator_value=-0.1), "initial_accumulator_value"),
+    (Adagrad, dict(eps=-1e-10), "eps"),
+    (NAdam, dict(lr=-1e-3), "lr"),
+    (NAdam, dict(betas=(1.0, 0.999)), r"betas\[0\]"),
+    (NAdam, dict(momentum_decay=-4e-3), "momentum_decay"),
+    (NAdam, dict(weight_decay=-0.1), "weight_decay"),
+    (Adamax, dict(betas=(0.9, 1.0)), r"betas\[1\]"),
+    (Adamax, dict(eps=-1e-8), "eps"),
+    (RAdam, dict(betas=(-0.1, 0.9)), r"betas\[0\]"),
+    (RAdam, dict(weight_decay=-0.1), "weight_decay"),
 ]
 
 

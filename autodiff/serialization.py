@@ -1,4 +1,5 @@
-"""`save` and `load`: state dicts to and from a `.npz` file, atomically and without pickle.
+"""`save` and `load` (also `nn.save`, `nn.load`): state dicts to and from a `.npz` file,
+atomically and without pickle.
 
 The file is an ordinary numpy `.npz` archive (readable with `np.load(path)`). Each array is an
 entry `a0`, `a1`, ...; one more entry, `__autodiff__`, holds UTF-8 JSON describing the nested
@@ -19,6 +20,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from autodiff.device import check as check_device
 from autodiff.tensor import Tensor
 
 _META_KEY = "__autodiff__"
@@ -72,11 +74,13 @@ def save(obj, path) -> None:
     _fsync_directory(directory)
 
 
-def load(path):
+def load(path, map_location=None, weights_only=True):
     """Read a file written by `save`, returning the same structure.
 
     Tensors come back as Tensors (not requiring grad), ndarrays as ndarrays, numpy scalars as
     numpy scalars, dicts as dicts (OrderedDict if one was saved), tuples as tuples.
+    `map_location` (the CPU only) and `weights_only` are PyTorch's arguments: a file never
+    holds code here, so every load is weights-only.
 
     Raises
     ------
@@ -86,6 +90,7 @@ def load(path):
         If the file is not a readable checkpoint written by `save` (corrupt, truncated, or some
         other format), naming the path and the reason.
     """
+    check_device(map_location, "load")
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"nn.load: no such file {path!r}")

@@ -1,0 +1,94 @@
+"""Margin losses with labels y in {1, -1}: ranking of two inputs, soft-margin classification and
+cosine embedding, as in PyTorch.
+
+Compositions of graph ops; `soft_margin_loss` reuses binary cross-entropy's stable rule from
+logits, since log(1 + e^-z) composed naively overflows for large -z.
+"""
+
+import numpy as np
+
+from autodiff.errors import ShapeError
+from autodiff.ops._loss_args import check_float, check_reduction, check_same, data, reduce, shape
+from autodiff.ops.activation import relu
+from autodiff.ops.elementwise import sqrt, where
+from autodiff.ops.loss import BinaryCrossEntropyWithLogits
+
+__all__ = ["margin_ranking_loss", "soft_margin_loss", "cosine_embedding_loss"]
+
+_COSINE_EPS = 1e-12  # added to each squared norm, as PyTorch does
+
+
+def margin_ranking_loss(
+    input1,
+    input2,
+    target,
+    margin: float = 0.0,
+    *,
+    reduction: str = "mean",
+):
+    """max(0, -y (x1 - x2) + margin): y = 1 asks x1 to rank above x2 by `margin`, y = -1 below.
+
+    `input1`, `input2` and `target` (all differentiable) of one shape and float dtype; returns
+    0-d, or that shape for "none".
+    """
+    op = "margin_ranking_loss"
+    check_reduction(op, reduction)
+    check_float(op, input1)
+    check_same(op, input1, input2, "input2")
+    check_same(op, input1, target, "target")
+    return reduce(relu(-target * (input1 - input2) + margin), reduction)
+
+
+def soft_margin_loss(input, target, *, reduction: str = "mean"):  # noqa: A002 - PyTorch's name
+    """Two-class logistic loss log(1 + exp(-y x)) for labels y in {1, -1}, stable for any x.
+
+    `input` and `target` (labels, a constant as in PyTorch) of one shape and float dtype;
+    returns 0-d, or `input`'s shape for "none".
+    """
+    op = "soft_margin_loss"
+    check_reduction(op, reduction)
+    check_float(op, input)
+    check_same(op, input, target, "target")
+    z = input * data(target)
+    loss = BinaryCrossEntropyWithLogits.apply(z, np.ones(z.shape, z.dtype))
+    return reduce(loss, reduction)
+
+
+def cosine_embedding_loss(
+    input1,
+    input2,
+    target,
+    margin: float = 0.0,
+    *,
+    reduction: str = "mean",
+):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1, 0 elsewhere.
+
+    Parameters
+    ----------
+    input1, input2 : Tensor
+        `(N, D)` or `(D,)` of one float dtype; the cosine is over D.
+    target : Tensor or array
+        `(N,)` (or `()` for 1-D inputs) labels 1 or -1 of any numeric dtype (a constant).
+    margin : float
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    Tensor of the inputs' dtype: 0-d, or `(N,)` for "none".
+    """
+    op = "cosine_embedding_loss"
+    check_reduction(op, reduction)
+    check_float(op, input1)
+    check_same(op, input1, input2, "input2")
+    y = data(target)
+    if input1.ndim not in (1, 2) or shape(target) != input1.shape[:-1]:
+        raise ShapeError(
+            f"{op}: inputs must be (N, D) or (D,) with target (N,) or (), got inputs "
+            f"{input1.shape} {input1.dtype} and target {shape(target)} {y.dtype}"
+        )
+    dot = (input1 * input2).sum(-1)
+    norms = ((input1 * input1).sum(-1) + _COSINE_EPS) * ((input2 * input2).sum(-1) + _COSINE_EPS)
+    cos = dot / sqrt(norms)
+    loss = where(y == 1, 1 - cos, 0.0) + where(y == -1, relu(cos - margin), 0.0)
+    return reduce(loss, reduction)
