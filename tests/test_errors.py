@@ -185,3 +185,77 @@ def test_gradcheck_errors():
         ad.gradcheck(lambda t: 1.0, [x])
     with pytest.raises(ValueError, match=r"numerical_grad:.*\(2,\)"):
         ad.numerical_grad(lambda t: t * 2, [ad.tensor([1.0, 2.0])])
+
+
+# ---- the classes PyTorch raises (issue 10, item 11) ----------------------------------------------
+
+X3 = ad.randn(2, 3)
+I3 = ad.zeros(2, 3, dtype=ad.int64)
+
+# a dim out of range: IndexError as in PyTorch, and ValueError as our docs say
+BAD_DIMS = {
+    "sum": lambda: X3.sum(5),
+    "mean": lambda: X3.mean(-3),
+    "max": lambda: X3.max(2),
+    "amax": lambda: X3.amax(4),
+    "softmax": lambda: X3.softmax(2),
+    "log_softmax": lambda: ad.nn.functional.log_softmax(X3, 3),
+    "cat": lambda: ad.cat([X3, X3], 2),
+    "stack": lambda: ad.stack([X3, X3], 4),
+    "transpose": lambda: X3.transpose(0, 2),
+    "squeeze": lambda: X3.squeeze(3),
+    "unsqueeze": lambda: X3.unsqueeze(4),
+    "flatten": lambda: X3.flatten(3),
+    "gather": lambda: X3.gather(2, I3),
+    "index_select": lambda: X3.index_select(2, ad.tensor([0])),
+    "sort": lambda: X3.sort(2),
+    "topk": lambda: X3.topk(1, 2),
+    "cumsum": lambda: X3.cumsum(2),
+    "argmax": lambda: X3.argmax(2),
+    "std": lambda: X3.std(2),
+    "norm": lambda: X3.norm(dim=2),
+    "split": lambda: X3.split(1, 2),
+    "flip": lambda: X3.flip(2),
+    "narrow": lambda: X3.narrow(2, 0, 1),
+    "size": lambda: X3.size(2),
+    "movedim": lambda: X3.movedim(0, 2),
+    "median": lambda: X3.median(2),
+    "prod": lambda: X3.prod(2),
+    "normalize": lambda: ad.nn.functional.normalize(X3, dim=2),
+    "scatter": lambda: X3.scatter(2, I3, 1.0),
+    "vector_norm": lambda: ad.linalg.vector_norm(X3, dim=2),
+}
+
+
+@pytest.mark.parametrize("call", BAD_DIMS.values(), ids=BAD_DIMS.keys())
+def test_a_dim_out_of_range_is_an_index_error_and_a_value_error(call):
+    with pytest.raises(IndexError) as info:
+        call()
+    assert isinstance(info.value, ValueError) and "out of range" in str(info.value)
+
+
+# shapes that do not fit: RuntimeError as in PyTorch, and ValueError as our docs say
+BAD_SHAPES = {
+    "add": lambda: X3 + ad.ones(4),
+    "matmul": lambda: X3 @ X3,
+    "cat": lambda: ad.cat([X3, ad.ones(3, 4)], 0),
+    "stack": lambda: ad.stack([X3, ad.ones(3, 2)]),
+    "linear": lambda: ad.nn.Linear(4, 2)(X3),
+    "conv2d": lambda: ad.nn.functional.conv2d(ad.ones(1, 2, 4, 4), ad.ones(3, 3, 3, 3)),
+    "mse_loss": lambda: ad.nn.functional.mse_loss(X3, ad.ones(3, 2)),
+    "cross_entropy": lambda: ad.nn.functional.cross_entropy(X3, ad.tensor([0, 1, 2])),
+    "reshape": lambda: X3.reshape(4, 2),
+    "expand": lambda: X3.expand(3, 3),
+    "einsum": lambda: ad.einsum("ij,jk->ik", X3, X3),
+    "layer_norm": lambda: ad.nn.functional.layer_norm(X3, (4,)),
+    "masked_fill": lambda: X3.masked_fill(ad.ones(4, dtype=ad.bool_), 0.0),
+    "batch_norm": lambda: ad.nn.BatchNorm1d(4)(X3),
+    "setitem": lambda: X3.clone().__setitem__(0, ad.ones(5)),
+}
+
+
+@pytest.mark.parametrize("call", BAD_SHAPES.values(), ids=BAD_SHAPES.keys())
+def test_shapes_that_do_not_fit_are_a_runtime_error_and_a_value_error(call):
+    with pytest.raises(RuntimeError) as info:
+        call()
+    assert isinstance(info.value, ValueError) and isinstance(info.value, ad.ShapeError)
