@@ -35,13 +35,10 @@ def relu_forward(x: np.ndarray) -> np.ndarray:
 
 
 def relu_backward(g: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """``g`` where the forward output ``y`` is positive, else 0; ``g`` and ``y`` of one shape.
-
-    In the kernels an inf or NaN ``g`` also gives 0 there, as in PyTorch; numpy's fallback
-    multiplies by 0 and gives NaN.
-    """
+    """0 where the forward output ``y`` is <= 0, else ``g`` (a NaN ``y`` passes ``g``, as in
+    PyTorch); ``g`` and ``y`` of one shape. An inf or NaN ``g`` gives 0 where ``y`` <= 0."""
     if not (_kernel_ready(g) and _kernel_ready(y) and g.shape == y.shape and g.dtype == y.dtype):
-        return g * (y > 0)
+        return np.where(y <= 0, 0, g).astype(g.dtype, copy=False)
     gx = np.empty_like(g)
     flat = g.reshape(-1), y.reshape(-1), gx.reshape(-1)
     if g.size < _PARALLEL_MIN:
@@ -71,7 +68,7 @@ def _relu_impl(x, y, lo, hi):
 def _relu_backward_impl(g, y, gx, lo, hi):
     zero = g.dtype.type(0)
     for i in range(np.uint64(lo), np.uint64(hi)):
-        gx[i] = g[i] if y[i] > zero else zero
+        gx[i] = zero if y[i] <= zero else g[i]
 
 
 @njit(**_config.PARALLEL)

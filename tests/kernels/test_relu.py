@@ -20,7 +20,7 @@ def test_forward_and_backward_match_numpy(shape, dtype):
     np.testing.assert_array_equal(y, np.maximum(x, 0))  # NaN stays NaN
     gx = relu_backward(g, y)
     assert gx.dtype == dtype
-    np.testing.assert_array_equal(gx, np.where(y > 0, g, 0))
+    np.testing.assert_array_equal(gx, np.where(y <= 0, 0, g))  # a NaN output passes g, as torch
 
 
 def test_backward_gives_zero_not_nan_where_the_output_is_zero():
@@ -37,3 +37,5 @@ def test_arrays_the_kernels_do_not_take_go_through_numpy():
     np.testing.assert_array_equal(y, np.maximum(strided, 0))
     g = np.ones((4, 3))
     np.testing.assert_array_equal(relu_backward(g, y), (y > 0).astype(float))
+    nan = np.array([np.nan, 1.0, -1.0], np.float16)  # numpy's path agrees with the kernels on NaN
+    np.testing.assert_array_equal(relu_backward(np.ones(3, np.float16), nan), [1, 1, 0])

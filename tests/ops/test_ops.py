@@ -38,6 +38,7 @@ EDGES = {
     "min ties": (lambda x: x.amin(0), [TIES]),
     "max all ties": (lambda x: x.amax(), [TIES * 0]),
     "relu at 0": (lambda x: x.relu(), [TIES - 2]),
+    "relu at NaN": (lambda x: x.relu(), [np.array([np.nan, 1.0, -1.0, 0.0])]),
     "abs at 0": (lambda x: x.abs(), [TIES]),
     "leaky_relu at 0": (lambda x: _leaky_relu(x, 0.1), [TIES]),
     "clamp at the bounds": (lambda x: x.clamp(0.0, 2.0), [TIES]),
