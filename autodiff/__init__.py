@@ -20,7 +20,13 @@ import importlib
 from autodiff.tensor import Tensor  # first: tensor.py binds methods of every ops module
 
 # isort: on
-from autodiff import aliases, backends, cuda, dtypes, linalg, memory, ops, return_types
+from autodiff import aliases, backends, cuda, dtypes, linalg, ops, return_types, runtime
+from autodiff.anomaly import (
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from autodiff.autograd import grad
 from autodiff.creation import (
     arange,
@@ -68,6 +74,7 @@ from autodiff.engine import (
 from autodiff.errors import DimError, ShapeError
 from autodiff.function import Function
 from autodiff.gradcheck import GradcheckError, gradcheck, numerical_grad
+from autodiff.gradcheck_graph import gradcheck_graph, record_node_inputs
 from autodiff.random import Generator, manual_seed
 from autodiff.serialization import load, save
 
@@ -96,14 +103,17 @@ def get_default_dtype():
     return float32
 
 
-memory.keep_freed_memory()
+# nothing outside autodiff changes unless the user asked for it (autodiff/runtime.py)
+runtime._from_environment()
 
 __version__ = "0.1.0"
 
 __all__ = [
     "arange", "as_tensor", "backends", "bool_", "cuda", "device", "DimError", "empty", "empty_like",
     "enable_grad", "eye", "float16", "float32", "float64", "from_numpy", "full", "full_like",
+    "detect_anomaly", "is_anomaly_check_nan_enabled", "is_anomaly_enabled", "set_detect_anomaly",
     "Function", "Generator", "get_default_dtype", "grad", "gradcheck", "GradcheckError",
+    "gradcheck_graph", "record_node_inputs",
     "inference_mode", "int16", "int32", "int64", "int8", "is_floating_point", "is_grad_enabled",
     "is_tensor", "linalg", "linspace", "load", "logspace", "manual_seed", "nn", "no_grad", "normal",
     "numel", "numerical_grad", "ones", "ones_like", "ops", "optim", "rand", "rand_like", "randint",

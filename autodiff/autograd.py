@@ -1,7 +1,14 @@
-"""`grad`: gradients of outputs with respect to chosen inputs, without touching `.grad`."""
+"""`grad`: gradients of outputs with respect to chosen inputs, without touching `.grad`; and
+PyTorch's `torch.autograd` names for anomaly mode."""
 
 import numpy as np
 
+from autodiff.anomaly import (  # noqa: F401 - torch.autograd's names
+    detect_anomaly,
+    is_anomaly_check_nan_enabled,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from autodiff.engine import backward
 from autodiff.tensor import Tensor, _root_gradient
 

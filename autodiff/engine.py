@@ -4,7 +4,8 @@ A node is created by `Function.apply` for every op whose inputs require grad. It
 class, what the op saved for backward, and one *edge* per input: (the input's own node, or the
 input tensor itself if it is a leaf that requires grad; the input's shape; its dtype), or None.
 `backward` takes nodes from a heap, newest first, which is a reverse topological order; no
-recursion, so graph depth is bounded by memory alone.
+recursion, so graph depth is bounded by memory alone. A non-leaf tensor's gradient hooks
+(`register_hook`) run when its node comes out of the heap, a leaf's when the walk ends.
 """
 
 import functools
@@ -12,8 +13,12 @@ import heapq
 import inspect
 import itertools
 import threading
+import weakref
+from collections import OrderedDict
 
 import numpy as np
+
+from autodiff.anomaly import anomaly_state, check_backward, note_forward_trace
 
 
 class _GradState(threading.local):
@@ -179,6 +184,8 @@ class Node:
     saved = ()  # what forward kept for backward (ctx.save), or _FREED after backward
     input_versions = ()  # (id of input array, its version counter, version at forward)
     retained = None  # weak reference to the output tensor when it called retain_grad()
+    hooks = None  # the output tensor's gradient hooks (register_hook), by handle id
+    trace = ()  # the user's frames at creation, recorded in anomaly mode
 
     def __init__(self, fn, edges, needs_input_grad):
         self.seq = next(_sequence)
@@ -264,16 +271,24 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
     while heap:
         node = heapq.heappop(heap)[1]
         g = pending.pop(node)
-        if node.retained is not None and capture is None:
-            _set_grad(node.retained(), g, handed_out)
-        if capture is not None and id(node) in capture:
+        if capture is not None and id(node) in capture:  # as PyTorch: before the tensor's hooks
             for i in capture[id(node)]:
                 found[i] = g
-        if node.saved:
-            node._check_saved()
-        grads = node.fn.backward(node, g)
+        if node.hooks is not None:
+            g = _run_hooks(node.hooks, g)
+        if node.retained is not None and capture is None:
+            _set_grad(node.retained(), g, handed_out)
+        try:
+            if node.saved:
+                node._check_saved()
+            grads = node.fn.backward(node, g)
+        except Exception as error:
+            note_forward_trace(node, error)
+            raise
         if type(grads) is not tuple:
             grads = (grads,)
+        if anomaly_state.enabled:
+            check_backward(node, grads)
         if not retain_graph and node.saved:
             node.saved = _FREED
         for edge_meta, gi in zip(node.edges, grads):
@@ -290,6 +305,11 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
             else:
                 pending[edge] = prev + gi
 
+    if _leaf_hooks:
+        for leaf, g in pending.items():
+            hooks = _leaf_hooks.get(id(leaf))
+            if hooks is not None:
+                pending[leaf] = _run_hooks(hooks, g)
     if capture is not None:
         for leaf, g in pending.items():
             for i in capture.get(id(leaf), ()):
@@ -309,6 +329,54 @@ def _send(edge, g, pending, heap):
             heapq.heappush(heap, (-edge.seq, edge))
     else:
         pending[edge] = prev + g
+
+
+# The hooks of leaf tensors, by id of the tensor; an entry goes when its tensor does. (A
+# non-leaf's hooks live on its node.) They run when the walk ends: PyTorch runs a leaf's hooks as
+# soon as its gradient is complete, so only their order relative to other hooks differs.
+_leaf_hooks = {}
+
+
+def tensor_hooks(t) -> OrderedDict:
+    """The ordered dict of gradient hooks of tensor `t` (created empty on first use)."""
+    node = t.grad_fn
+    if node is not None:
+        if node.hooks is None:
+            node.hooks = OrderedDict()
+        return node.hooks
+    hooks = _leaf_hooks.get(id(t))
+    if hooks is None:
+        hooks = _leaf_hooks[id(t)] = OrderedDict()
+        weakref.finalize(t, _leaf_hooks.pop, id(t), None)
+    return hooks
+
+
+def _run_hooks(hooks, g):
+    """Gradient `g` after each hook (in registration order) has seen or replaced it.
+
+    The hooks get a copy (`g` may flow to other nodes too) and run with grad mode off, as in
+    PyTorch; a copy of what the last one returned (or of the gradient they saw, changed in
+    place or not) flows on, since a hook may keep either.
+    """
+    grad = _tensor.Tensor._wrap(np.array(g))
+    with no_grad():
+        for hook in tuple(hooks.values()):  # a hook may remove itself
+            new = hook(grad)
+            if new is None:
+                continue
+            name = getattr(hook, "__name__", repr(hook))
+            if not isinstance(new, _tensor.Tensor):
+                raise TypeError(
+                    f"hook {name!r} returned {type(new).__name__}; a tensor hook returns None "
+                    f"or a Tensor (gradient of shape {grad.shape} {grad.dtype})"
+                )
+            if new.shape != grad.shape or new.dtype != grad.dtype:
+                raise RuntimeError(
+                    f"hook {name!r} has changed the gradient from shape {grad.shape} "
+                    f"{grad.dtype} to {new.shape} {new.dtype}"
+                )
+            grad = new
+    return np.array(grad.data)
 
 
 def _set_grad(t, g, handed_out):

@@ -16,11 +16,23 @@ them), since the version check that catches in-place writes recognises saved arr
 """
 
 import re
+import threading
 
 import numpy as np
 
+from autodiff.anomaly import anomaly_state, check_forward
 from autodiff.engine import Node, grad_state
 from autodiff.errors import DimError, ShapeError
+
+
+class _Recording(threading.local):
+    """A callback `hook(ctx, arrays, attrs)` run before forward for every node recorded, per
+    thread; None (the default) when nothing listens (`autodiff.record_node_inputs` sets it)."""
+
+    hook = None
+
+
+recording = _Recording()
 
 
 class _NoGradCtx:
@@ -75,6 +87,8 @@ class Function:
             edges.append(None)
         record = True in needs
         ctx = Node(cls, edges, needs) if record else _NoGradCtx(len(inputs))
+        if record and recording.hook is not None:
+            recording.hook(ctx, arrays, attrs)
 
         try:
             out = cls.forward(ctx, *arrays, **attrs)
@@ -82,6 +96,8 @@ class Function:
             raise _with_op_name(cls, e, inputs, attrs) from e
         if type(out) is not np.ndarray:  # numpy turns 0-d results into numpy scalars
             out = np.asarray(out)
+        if anomaly_state.enabled:
+            check_forward(cls, arrays, out, ctx if record else None)
 
         version = inputs[0]._version_counter if cls.is_view else None
         if not record:

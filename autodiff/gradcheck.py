@@ -2,14 +2,17 @@
 
     rel = ||g_num - g|| / (||g_num|| + ||g||)
 
-below 1e-7 the gradient is correct, up to 1e-5 look closer, up to 1e-3 suspicious, above that a
-bug. The pass/fail verdict is elementwise: |g_num - g| <= atol + rtol * |g_num| everywhere.
+per input, and once over all inputs' gradients concatenated (the course's single number over the
+parameter vector); below 1e-7 the gradient is correct, up to 1e-5 look closer, up to 1e-3
+suspicious, above that a bug. The pass/fail verdict is elementwise: |g_num - g| <= atol + rtol *
+|g_num| everywhere.
 
 While checking, every input tensor's `.data` is swapped for a float64 copy, and its original
 array and `.grad` are put back afterwards: the caller's arrays are never written. So `fn` may use
 its arguments or close over them (a model's parameters, say) -- both see the float64 copies.
 """
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,11 +33,13 @@ class InputReport:
     verdict: str
     passed: bool
     worst: list = field(default_factory=list)  # (position, numerical, analytical)
+    norms: tuple = (0.0, 0.0, 0.0)  # ||g_num - g||, ||g_num||, ||g||: for the overall number
+    note: str = ""  # what was compared, when not everything (gradcheck_graph)
 
     def __str__(self):
         lines = [
             f"input {self.index} {self.shape}: rel diff {self.rel_diff:.2e} ({self.verdict})"
-            f"{'' if self.passed else ' FAILED'}"
+            f"{'' if self.passed else ' FAILED'}{self.note and f'; {self.note}'}"
         ]
         for pos, num, ana in self.worst:
             lines.append(f"    at {pos}: numerical {num:+.8e}  analytical {ana:+.8e}")
@@ -59,14 +64,21 @@ class GradcheckReport:
     def max_rel_diff(self) -> float:
         return max((r.rel_diff for r in self.inputs), default=0.0)
 
+    @property
+    def rel_diff(self) -> float:
+        """||g_num - g|| / (||g_num|| + ||g||) over every input's gradient concatenated."""
+        return overall_rel_diff(self.inputs)
+
     def __bool__(self):
         return self.passed
 
     def __str__(self):
         mode = "one random direction" if self.fast else "full Jacobian"
+        rel = self.rel_diff
         head = (
             f"gradcheck ({mode}, eps={self.eps:g}, atol={self.atol:g}, rtol={self.rtol:g}): "
-            f"{'passed' if self.passed else 'FAILED'}"
+            f"{'passed' if self.passed else 'FAILED'}; all inputs together: rel diff "
+            f"{rel:.2e} ({verdict(rel)})"
         )
         return "\n".join([head, *(str(r) for r in self.inputs)])
 
@@ -77,6 +89,16 @@ def verdict(rel_diff: float) -> str:
         if rel_diff < bound:
             return name
     return "bug"
+
+
+def overall_rel_diff(reports) -> float:
+    """The course's relative difference over the concatenation of the inputs' gradients."""
+    return _relative(*(math.hypot(*column) for column in zip(*(r.norms for r in reports))))
+
+
+def _relative(diff_norm, num_norm, ana_norm):
+    total = num_norm + ana_norm
+    return diff_norm / total if total > 0 else 0.0
 
 
 def gradcheck(
@@ -246,17 +268,25 @@ def _grad_wrt(out, x, gradient, retain):
 
 
 def _compare(index, shape, num, ana, atol, rtol, n_worst, fast):
-    diff = np.abs(num - ana)
-    denom = np.linalg.norm(num) + np.linalg.norm(ana)
-    rel = float(np.linalg.norm(num - ana) / denom) if denom > 0 else 0.0
-    passed = bool(np.all(diff <= atol + rtol * np.abs(num)))
-    worst = []
-    for flat in np.argsort(diff, axis=None)[::-1][:n_worst]:
-        k, j = np.unravel_index(flat, diff.shape)
-        position = tuple(int(p) for p in np.unravel_index(j, shape))
+    def position(flat):
+        k, j = np.unravel_index(flat, num.shape)
         if fast:
-            position = "random direction"
-        elif num.shape[0] > 1:
-            position = (int(k), position)  # (output element, input position)
-        worst.append((position, float(num[k, j]), float(ana[k, j])))
-    return InputReport(index, tuple(shape), rel, verdict(rel), passed, worst)
+            return "random direction"
+        at = tuple(int(p) for p in np.unravel_index(j, shape))
+        return (int(k), at) if num.shape[0] > 1 else at  # (output element, input position)
+
+    return compare(index, shape, num, ana, position, atol, rtol, n_worst)
+
+
+def compare(index, shape, num, ana, position, atol, rtol, n_worst, note=""):
+    """The InputReport of numerical against analytical values (arrays of one shape);
+    `position(flat)` names the element at a flat index of them."""
+    diff = np.abs(num - ana)
+    norms = tuple(float(np.linalg.norm(a)) for a in (num - ana, num, ana))
+    rel = _relative(*norms)
+    passed = bool(np.all(diff <= atol + rtol * np.abs(num)))
+    worst = [
+        (position(flat), float(num.flat[flat]), float(ana.flat[flat]))
+        for flat in np.argsort(diff, axis=None)[::-1][:n_worst]
+    ]
+    return InputReport(index, tuple(shape), rel, verdict(rel), passed, worst, norms, note)

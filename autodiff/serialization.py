@@ -13,7 +13,10 @@ optimizer's `state_dict()`.
 
 import contextlib
 import json
+import math
 import os
+import re
+import time
 import uuid
 import zipfile
 from collections import OrderedDict
@@ -23,9 +26,18 @@ import numpy as np
 from autodiff.device import check as check_device
 from autodiff.tensor import Tensor
 
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be deleted there, which is lock enough
+    fcntl = None
+
 _META_KEY = "__autodiff__"
 _FORMAT = "autodiff-state"
 _VERSION = 1
+# a temporary this young may belong to a save that has created it but not yet locked it
+_STALE_AFTER = 10.0
+# deflate cannot expand data more than 1032 times: a bound on an entry's declared size
+_MAX_DEFLATE_RATIO = 1032
 
 
 def save(obj, path) -> None:
@@ -47,26 +59,39 @@ def save(obj, path) -> None:
 
     The data go to a temporary file in the same directory, which is flushed and fsync'ed and
     then renamed over `path` (and the directory fsync'ed), so `path` always holds either the
-    previous file or the complete new one, even if the process dies while saving.
+    previous file or the complete new one, even if the process dies while saving. A save
+    that was killed leaves its temporary (`.<name>.<12 hex digits>.tmp`) behind; the next save
+    to the same `path` deletes those that no live save holds.
     """
     arrays = {}
-    meta = {"format": _FORMAT, "version": _VERSION, "root": _encode(obj, arrays, "obj")}
+    try:
+        root = _encode(obj, arrays, "obj")
+    except RecursionError:
+        raise TypeError("nn.save: obj is nested too deeply to be saved") from None
+    meta = {"format": _FORMAT, "version": _VERSION, "root": root}
     arrays[_META_KEY] = np.frombuffer(json.dumps(meta).encode("utf-8"), np.uint8)
 
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"nn.save: directory {directory!r} does not exist (for {path!r})")
+    _remove_stale_temporaries(directory, os.path.basename(path))
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
     # O_EXCL: never clobber another file; mode 0o666 so the umask applies as for open()
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
+            if fcntl is not None:
+                # held until the rename, so that no other save takes this file for a stale one
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             _write_arrays(f, arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+            if fcntl is not None:
+                os.replace(tmp, path)
+        if fcntl is None:
+            os.replace(tmp, path)  # Windows cannot rename a file that is open
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -99,6 +124,7 @@ def load(path, map_location=None, weights_only=True):
         if not isinstance(archive, np.lib.npyio.NpzFile):
             raise ValueError("it holds a single .npy array, not a .npz archive")
         with archive:
+            _check_sizes(archive.zip, os.path.getsize(path))
             if _META_KEY not in archive.files:
                 raise ValueError(f"it has no {_META_KEY!r} entry (not written by nn.save)")
             meta = json.loads(archive[_META_KEY].tobytes().decode("utf-8"))
@@ -107,7 +133,15 @@ def load(path, map_location=None, weights_only=True):
             if meta.get("version") != _VERSION:
                 raise ValueError(f"format version {meta.get('version')!r} is not supported")
             return _decode(meta["root"], archive)
-    except (ValueError, OSError, EOFError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+    except (
+        ValueError,
+        OSError,
+        EOFError,
+        KeyError,
+        TypeError,
+        RecursionError,  # metadata nested deeper than json or _decode can follow
+        zipfile.BadZipFile,
+    ) as exc:
         raise ValueError(
             f"nn.load: {path!r} is not a readable checkpoint (corrupt or truncated?): "
             f"{type(exc).__name__}: {exc}"
@@ -117,6 +151,56 @@ def load(path, map_location=None, weights_only=True):
 def _write_arrays(f, arrays):
     """Write the archive to the open binary file `f` (a separate function so tests can fail it)."""
     np.savez(f, allow_pickle=False, **arrays)
+
+
+def _remove_stale_temporaries(directory, name):
+    """Delete the temporaries of saves to `name` that died before renaming them: those no
+    live save holds locked, and older than `_STALE_AFTER` seconds."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp")
+    with os.scandir(directory) as entries:
+        candidates = [e.path for e in entries if pattern.fullmatch(e.name) and e.is_file()]
+    for tmp in candidates:
+        # best effort: a temporary we cannot stat, lock or delete is left for a later save
+        with contextlib.suppress(OSError):
+            if time.time() - os.stat(tmp).st_mtime >= _STALE_AFTER:
+                _unlink_unless_held(tmp)
+
+
+def _unlink_unless_held(tmp):
+    """Delete `tmp`, or raise OSError if a live save holds it."""
+    if fcntl is None:
+        os.unlink(tmp)  # Windows refuses to delete a file that is open
+        return
+    with open(tmp, "rb") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.unlink(tmp)
+
+
+def _check_sizes(zip_file, file_size):
+    """Raise ValueError for an entry whose array header declares more data than the file can
+    hold, before numpy allocates the array."""
+    for info in zip_file.infolist():
+        ratio = 1 if info.compress_type == zipfile.ZIP_STORED else _MAX_DEFLATE_RATIO
+        if info.compress_size > file_size or info.file_size > info.compress_size * ratio:
+            raise ValueError(
+                f"entry {info.filename!r} declares {info.file_size} bytes, more than the "
+                f"file's {file_size} bytes can hold"
+            )
+        if not info.filename.endswith(".npy"):
+            continue
+        with zip_file.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            # versions 2.0 and 3.0 share a header layout (3.0 allows utf-8 field names)
+            read = np.lib.format.read_array_header_1_0
+            if version != (1, 0):
+                read = np.lib.format.read_array_header_2_0
+            shape, _, dtype = read(f)
+        declared = math.prod(shape) * dtype.itemsize
+        if declared > info.file_size:
+            raise ValueError(
+                f"entry {info.filename!r} declares an array of shape {shape} {dtype} "
+                f"({declared} bytes) in {info.file_size} bytes"
+            )
 
 
 def _fsync_directory(directory):

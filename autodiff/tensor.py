@@ -7,7 +7,7 @@ import numpy as np
 from autodiff import dtypes
 from autodiff.conversion import ConversionMethods
 from autodiff.engine import backward as _run_backward
-from autodiff.engine import is_grad_enabled, no_grad
+from autodiff.engine import is_grad_enabled, no_grad, tensor_hooks
 
 
 class Tensor(ConversionMethods):
@@ -114,6 +114,25 @@ class Tensor(ConversionMethods):
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
         if self.grad_fn is not None:
             self.grad_fn.retained = weakref.ref(self)
+
+    def register_hook(self, hook):
+        """Call `hook(grad)` each time the gradient with respect to this tensor is computed.
+
+        The hook returns None or a Tensor (same shape and dtype) that replaces the gradient for
+        what follows: the graph below this tensor, `.grad` of a leaf or of a tensor that
+        retains grad. Hooks run in registration order with grad mode off, once per backward
+        with the gradient summed over every use of the tensor (a leaf's when backward ends,
+        after the non-leaf hooks). Returns a handle whose `remove()` unregisters the hook.
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_hook: cannot register a hook on a tensor that doesn't require gradient "
+                f"(shape {self.shape} {self.dtype})"
+            )
+        hooks = tensor_hooks(self)
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph."""
@@ -453,3 +472,4 @@ def _root_gradient(root, gradient, op_name):
 
 # last: the ops need Tensor defined, and `methods` binds them as Tensor's methods
 from autodiff import methods, ops  # noqa: E402, F401
+from autodiff.hooks import RemovableHandle  # noqa: E402 - hooks.py defines ops on Tensor

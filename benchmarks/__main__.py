@@ -4,8 +4,10 @@ import sys
 
 from benchmarks import machine
 
-# before numpy and torch load their thread pools, which read these settings once
-machine.limit_spin_waits()
+# the in-process mode's spin limits go into the environment before numpy and torch load their
+# thread pools, which read them once; the isolated mode leaves the environment alone
+if "--in-process" in sys.argv[1:]:
+    machine.limit_spin_waits()
 
 from benchmarks.cli import main  # noqa: E402
 

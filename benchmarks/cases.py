@@ -21,6 +21,7 @@ CHAIN_N = 2**20
 MATMUL_N = 1024
 CONV = {"batch": 32, "channels": 64, "size": 32, "filters": 64}
 RESBLOCK = {"batch": 16, "channels": 64, "size": 16}
+CNN32 = {"batch": 32, "size": 32, "stages": (32, 64, 128), "classes": 10}
 MACHINE_MATMUL_N = 2048
 MACHINE_COPY_MIB = 256
 
@@ -60,7 +61,7 @@ class Case:
     kind: str
     description: str
     inputs: InputMaker
-    params: Mapping[str, int] = field(default_factory=dict)
+    params: Mapping[str, int | tuple[int, ...]] = field(default_factory=dict)
     flops: float | None = None
     bytes: float | None = None
     peers: tuple[str, ...] | None = None
@@ -188,6 +189,23 @@ def resblock_inputs(
     }
 
 
+def cnn32_inputs(
+    rng: np.random.Generator, batch: int, size: int, stages: tuple[int, ...], classes: int
+) -> dict[str, np.ndarray]:
+    """RGB images, and per stage two bias-free 3x3 conv weights (``w1``...) with batch-norm
+    scale/shift pairs (``g1``, ``be1``...); then the head's ``fw``, ``fb``."""
+    inputs = {"x": _normal(rng, (batch, 3, size, size)), "y": _labels(rng, batch, classes)}
+    widths = [3] + [c for c in stages for _ in range(2)]
+    for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:], strict=True), 1):
+        inputs[f"w{i}"] = _he(rng, (c_out, c_in, 3, 3))
+        inputs[f"g{i}"] = 1.0 + _small(rng, (c_out,))
+        inputs[f"be{i}"] = _small(rng, (c_out,))
+    features = stages[-1] * (size >> len(stages)) ** 2
+    inputs["fw"] = _he(rng, (classes, features))
+    inputs["fb"] = _small(rng, (classes,))
+    return inputs
+
+
 def copy_inputs(rng: np.random.Generator, mib: int) -> dict[str, np.ndarray]:
     """A float32 buffer of ``mib`` MiB; values don't matter, only that pages are touched."""
     return {"src": np.ones(mib * 2**20 // 4, dtype=np.float32)}
@@ -246,6 +264,30 @@ def conv_case(backward: bool, batch: int = CONV["batch"]) -> Case:
         # backward of a convolution is two more of the same size (input and weight gradients)
         flops=3 * forward if backward else forward,
         batch=batch,
+    )
+
+
+def cnn32_case() -> Case:
+    """Training step of a VGG-style CNN on 32x32 RGB images (CIFAR-10's shape)."""
+    p = CNN32
+    n, size, stages = p["batch"], p["size"], p["stages"]
+    forward, c_in = [], 3
+    for stage, c_out in enumerate(stages):
+        s = size >> stage
+        forward += [_conv_flops(n, c_in, c_out, 3, s, s), _conv_flops(n, c_out, c_out, 3, s, s)]
+        c_in = c_out
+    forward += _linear_flops(n, (stages[-1] * (size >> len(stages)) ** 2, p["classes"]))
+    return Case(
+        name="cnn32",
+        kind="cnn32",
+        description=(
+            f"VGG-style CNN {size}x{size}x3, 3 x (conv3x3-BN-relu x2, maxpool) "
+            f"{'-'.join(map(str, stages))}, linear, cross-entropy, SGD step, batch {n}"
+        ),
+        inputs=cnn32_inputs,
+        params=p,
+        flops=_training_flops(forward),
+        batch=n,
     )
 
 
@@ -317,6 +359,7 @@ def all_cases() -> list[Case]:
             # one with a fused backward (torch). A wrong rule is off by far more than 3%.
             rtol=3e-2,
         ),
+        cnn32_case(),
         Case(
             name="machine_matmul",
             kind="machine_matmul",

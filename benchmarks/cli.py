@@ -1,5 +1,14 @@
 """Command line: ``python -m benchmarks [-k PATTERN] [--peers a,b] [--quick] [--json PATH] ...``.
 
+Two modes. The default, isolated (:mod:`benchmarks.isolated`), runs each peer on each case in
+fresh processes of its own with the user's environment untouched, alternating between peers;
+it is what a user's own training script sees. ``--in-process`` runs every peer in this one
+process, taking turns sample by sample (:func:`benchmarks.timing.interleave`): quicker, and
+steadier on a busy machine, but the peers share thread pools, so this mode shortens idle
+threads' busy-waits (:data:`benchmarks.machine.SPIN_LIMITS`, set in the environment before
+numpy loads) and pins every pool to ``--threads`` (2 unless given), ``NUMBA_NUM_THREADS``
+included. Those settings belong to the in-process mode only.
+
 Progress goes to stderr as cases run; the table goes to stdout at the end. The exit status is 1
 when any peer failed or computed a wrong result, so a CI smoke run catches both.
 """
@@ -10,7 +19,7 @@ import sys
 import time
 from dataclasses import asdict, replace
 
-from benchmarks import machine, report, scaling, timing
+from benchmarks import isolated, machine, report, scaling, timing
 from benchmarks.cases import Case, all_cases, scaling_cases
 from benchmarks.peers import PEER_NAMES, load_peers
 from benchmarks.runner import ERROR, REFERENCES, Result, run_case
@@ -24,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m benchmarks",
         description="Time autodiff against its peers (torch, a numpy baseline, ...) on "
         "the same cases, after checking they compute the same thing.",
+        # __main__ looks for --in-process before parsing, so no abbreviation may stand for it
+        allow_abbrev=False,
     )
     p.add_argument(
         "-k",
@@ -41,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="a few repeats and a tiny budget: a smoke test, not a measurement",
+        help="a few repeats and a tiny budget: a smoke test, not a measurement (isolated "
+        "mode: one process per peer runs all the cases)",
     )
     p.add_argument(
         "--budget",
@@ -51,10 +63,25 @@ def _parser() -> argparse.ArgumentParser:
         f"(default {timing.DEFAULT.seconds:g}, --scaling {SCALING.seconds:g})",
     )
     p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run all peers in this process, taking turns sample by sample, with shortened "
+        "thread spin-waits (set in the environment) and pinned thread pools; the default "
+        "runs each peer in fresh processes with the environment untouched",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help=f"isolated mode: fresh processes per peer and case (default {isolated.PROCESSES}; "
+        "--quick: one process per peer for all cases)",
+    )
+    p.add_argument(
         "--threads",
         type=int,
-        default=2,
-        help="threads for BLAS, OpenMP, numba and torch (default 2)",
+        default=None,
+        help="threads for BLAS, OpenMP, numba and torch (default: the libraries' own in the "
+        "isolated mode, 2 in-process)",
     )
     p.add_argument("--json", metavar="PATH", help="also write results and machine description")
     p.add_argument(
@@ -87,8 +114,15 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.plot and not args.scaling:
         _parser().error("--plot needs --scaling")
-    machine.pin_threads_early(args.threads)
-    peers, skipped = load_peers(tuple(p for p in args.peers.split(",") if p), args.threads)
+    if args.processes is not None and (args.in_process or args.processes < 1):
+        _parser().error("--processes takes a count >= 1, in the isolated mode only")
+    # the user's environment, for the isolated mode's children, before any peer library loads
+    env = dict(os.environ)
+    if args.in_process:
+        args.threads = 2 if args.threads is None else args.threads
+        machine.pin_threads_early(args.threads)
+    names = tuple(p for p in args.peers.split(",") if p)
+    peers, skipped = load_peers(names, args.threads if args.in_process else None)
     cases = select(scaling_cases(scaling.BATCHES) if args.scaling else all_cases(), args.pattern)
     if args.list:
         for case in cases:
@@ -103,23 +137,43 @@ def main(argv: list[str] | None = None) -> int:
     budget = _budget(args)
     # without torch or numpy among the peers, numpy still checks their answers (untimed)
     referee = None if any(p.name in REFERENCES for p in peers) else load_peers(("numpy",))[0][0]
-    results: list[Result] = []
     load_at_start = os.getloadavg()
     start = time.perf_counter()
-    for i, case in enumerate(cases, 1):
-        print(f"[{i}/{len(cases)}] {case.name}: {case.description}", file=sys.stderr, flush=True)
-        machine.pin_threads(args.threads)  # again: the last case may have loaded a new pool
-        results.extend(run_case(case, peers, budget, referee))
+    if args.in_process:
+        results, pools, processes = _in_process(cases, peers, budget, args.threads, referee), {}, 1
+    else:
+        processes = args.processes or (1 if args.quick else isolated.PROCESSES)
+        results, pools = isolated.run(
+            cases,
+            peers,
+            budget,
+            processes=processes,
+            threads=args.threads,
+            env=env,
+            shared=args.quick and args.processes is None,
+            referee=referee,
+            log=_progress,
+        )
     elapsed = time.perf_counter() - start
     described = machine.describe(args.threads, load_at_start)
+    if pools:
+        described["processes"] = pools
     print(machine.summary(described))
+    print(_mode_line(args, processes))
+    for note in sorted({p["note"] for p in pools.values() if p.get("note")}):
+        print(f"note: {note}")
     print()
     print(scaling.table(results) if args.scaling else report.table(results))
     if skipped:
         print("\nnot run: " + "; ".join(f"{name} ({why})" for name, why in skipped.items()))
     print(f"\n{len(cases)} cases in {elapsed:.0f} s", file=sys.stderr)
     if args.json:
-        settings = {"argv": sys.argv[1:] if argv is None else argv, "budget": asdict(budget)}
+        settings = {
+            "argv": sys.argv[1:] if argv is None else argv,
+            "mode": "in-process" if args.in_process else "isolated",
+            "processes": processes,
+            "budget": asdict(budget),
+        }
         report.write_json(args.json, report.to_json(results, described, settings, skipped))
     if args.plot:
         try:
@@ -127,3 +181,36 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError:
             print("--plot needs matplotlib, which is not installed", file=sys.stderr)
     return 1 if any(r.status == ERROR for r in results) else 0
+
+
+def _progress(line: str) -> None:
+    """A progress line on stderr."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _in_process(
+    cases: list[Case], peers: list, budget: timing.Budget, threads: int, referee
+) -> list[Result]:
+    """The in-process mode: every case checked and timed here, peers taking turns."""
+    results: list[Result] = []
+    for i, case in enumerate(cases, 1):
+        _progress(f"[{i}/{len(cases)}] {case.name}: {case.description}")
+        machine.pin_threads(threads)  # again: the last case may have loaded a new pool
+        results.extend(run_case(case, peers, budget, referee))
+    return results
+
+
+def _mode_line(args: argparse.Namespace, processes: int) -> str:
+    """How the numbers were taken, printed above the table."""
+    if args.in_process:
+        spins = ", ".join(f"{k}={os.environ.get(k)}" for k in machine.SPIN_LIMITS)
+        return (
+            f"mode: in-process, peers taking turns sample by sample; {args.threads} threads; "
+            f"{spins}"
+        )
+    threads = f"{args.threads} threads" if args.threads else "the libraries' default threads"
+    if args.quick and args.processes is None:
+        how = "one fresh process per peer for all cases"
+    else:
+        how = f"{processes} fresh processes per peer and case, alternating A B B A"
+    return f"mode: isolated, {how}; environment untouched; {threads}"

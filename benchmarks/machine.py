@@ -28,7 +28,9 @@ _THREAD_ENV = ("OMP_", "GOMP_", "KMP_", "OPENBLAS_", "MKL_", "NUMBA_")
 def limit_spin_waits() -> None:
     """Shorten idle threads' busy-waits (:data:`SPIN_LIMITS`) unless the user set them.
 
-    The libraries read these when they load, so this must run before numpy or torch import.
+    For the in-process mode only, where peers share one process; the isolated mode leaves the
+    environment as the user has it. The libraries read these when they load, so this must run
+    before numpy or torch import.
     """
     for name, value in SPIN_LIMITS.items():
         os.environ.setdefault(name, value)
@@ -39,18 +41,28 @@ def pin_threads_early(threads: int) -> None:
     os.environ["NUMBA_NUM_THREADS"] = str(threads)
 
 
-def pin_threads(threads: int) -> None:
+def pin_threads(threads: int) -> str | None:
     """Limit every loaded native thread pool (BLAS, OpenMP) and numba's to ``threads``.
 
     threadpoolctl only sees libraries already loaded, and some load late (numba's OpenMP
     runtime at its first parallel kernel, scipy's BLAS at its first compile), so call this
-    after the peers imported and again before each case.
+    after the peers imported and again before each case. numba is left alone unless loaded.
+
+    Returns
+    -------
+    str or None
+        A note when numba's pool is smaller than ``threads``: its size is fixed when numba
+        loads, by ``NUMBA_NUM_THREADS`` (default: the cores), and only that variable raises it.
     """
     threadpoolctl.threadpool_limits(limits=threads)
-    import numba
-
-    # numba may have been imported before pin_threads_early, with a smaller pool
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    numba = sys.modules.get("numba")
+    if numba is None:
+        return None
+    most = numba.config.NUMBA_NUM_THREADS
+    numba.set_num_threads(min(threads, most))
+    if threads > most:
+        return f"numba runs {most} threads, not {threads}: only NUMBA_NUM_THREADS raises that"
+    return None
 
 
 def _cpu_model() -> str:
@@ -108,14 +120,7 @@ def describe(threads: int, load_at_start: tuple[float, ...]) -> dict:
     dict
         JSON-ready description.
     """
-    import numba
-
-    pools = [
-        {k: info.get(k) for k in ("user_api", "internal_api", "version", "num_threads", "filepath")}
-        for info in threadpoolctl.threadpool_info()
-    ]
-    blas = [p for p in pools if p["user_api"] == "blas"]
-    torch = sys.modules.get("torch")
+    _numba_threading_layer()  # decided now, so that pools() can name it
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
@@ -123,24 +128,62 @@ def describe(threads: int, load_at_start: tuple[float, ...]) -> dict:
         "python": platform.python_version(),
         "versions": {name: v for name in _VERSIONED if (v := _version(name))},
         "threads_requested": threads,
-        "blas": [f"{p['internal_api']} {p['version']} (threads: {p['num_threads']})" for p in blas],
-        "threadpools": pools,
-        "numba_threads": numba.get_num_threads(),
-        "numba_threading_layer": _numba_threading_layer(),
-        "torch_threads": torch.get_num_threads() if torch else None,
-        "thread_env": {k: v for k, v in sorted(os.environ.items()) if k.startswith(_THREAD_ENV)},
+        **pools(),
         "load_average_start": list(load_at_start),
         "load_average_end": list(os.getloadavg()),
     }
 
 
+def pools() -> dict:
+    """This process's thread pools as they are now, and the environment variables shaping them.
+
+    numba and torch are described only if loaded (numba's threading layer only once a parallel
+    kernel has chosen it), so that describing a process changes nothing in it.
+    """
+    found = [
+        {k: info.get(k) for k in ("user_api", "internal_api", "version", "num_threads", "filepath")}
+        for info in threadpoolctl.threadpool_info()
+    ]
+    blas = [p for p in found if p["user_api"] == "blas"]
+    numba, torch = sys.modules.get("numba"), sys.modules.get("torch")
+    layer = None
+    if numba is not None:
+        try:
+            layer = numba.threading_layer()
+        except ValueError:  # no parallel kernel has run
+            layer = "not started"
+    return {
+        "blas": [f"{p['internal_api']} {p['version']} (threads: {p['num_threads']})" for p in blas],
+        "threadpools": found,
+        "numba_threads": numba.get_num_threads() if numba else None,
+        "numba_threading_layer": layer,
+        "torch_threads": torch.get_num_threads() if torch else None,
+        "thread_env": {k: v for k, v in sorted(os.environ.items()) if k.startswith(_THREAD_ENV)},
+    }
+
+
+def _pool_names(found: dict) -> list[str]:
+    """Each pool of a :func:`pools` description with its thread count."""
+    names = list(found["blas"])
+    if found["numba_threads"] is not None:
+        names.append(f"numba {found['numba_threading_layer']} (threads: {found['numba_threads']})")
+    if found["torch_threads"] is not None:
+        names.append(f"torch (threads: {found['torch_threads']})")
+    return names
+
+
 def summary(machine: dict) -> str:
-    """One line naming the CPU, cores, versions and thread pools, for the table's header."""
+    """One line naming the CPU, cores, versions and thread pools, for the table's header.
+
+    With ``machine["processes"]`` (peer -> :func:`pools` of its last isolated process) the
+    pools shown are those of each peer's processes, not this one's.
+    """
     versions = ", ".join(f"{k} {v}" for k, v in machine["versions"].items() if k != "threadpoolctl")
-    numba = f"numba {machine['numba_threading_layer']} (threads: {machine['numba_threads']})"
-    pools = [*machine["blas"], numba]
-    if machine["torch_threads"] is not None:
-        pools.append(f"torch (threads: {machine['torch_threads']})")
+    per_peer = machine.get("processes")
+    if per_peer:
+        pools = [f"{peer}: {', '.join(_pool_names(found))}" for peer, found in per_peer.items()]
+    else:
+        pools = _pool_names(machine)
     load = "/".join(
         f"{x:.1f}" for x in machine["load_average_start"][:1] + machine["load_average_end"][:1]
     )

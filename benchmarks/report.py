@@ -2,7 +2,8 @@
 
 The table is a Markdown pipe table with aligned columns, readable in a terminal and pasted
 as-is into the README. "vs torch" is the peer's median time divided by torch's on the same case
-(lower is better; 2.00x means twice torch's time), taken from samples interleaved with torch's.
+(lower is better; 2.00x means twice torch's time), both from the same run: from processes
+alternating with torch's in the isolated mode, from samples interleaved with torch's in-process.
 """
 
 import json
@@ -55,6 +56,8 @@ def _row(result: Result, ratio: float | None) -> list[str]:
     runs = str(len(t.samples))
     if t.calls_per_sample > 1:
         runs += f"x{t.calls_per_sample}"
+    if t.processes > 1:
+        runs += f" in {t.processes}p"
     return [
         result.case.name,
         result.peer,
@@ -101,7 +104,7 @@ def table(results: Sequence[Result]) -> str:
     """The results as a Markdown table, one row per (case, peer).
 
     "runs" is the number of samples, times the calls looped within each sample when more
-    than one.
+    than one, and "in 4p" when the samples come from 4 processes (isolated mode).
     """
     ratio = ratios(results)
     rows = [_HEADER] + [_row(r, ratio.get(i)) for i, r in enumerate(results)]
@@ -149,6 +152,7 @@ def to_json(results: Sequence[Result], machine: dict, settings: dict, skipped: d
                 "p75_s": t.p75,
                 "first_call_s": t.first_call,
                 "calls_per_sample": t.calls_per_sample,
+                "processes": t.processes,
                 "samples_s": list(t.samples),
                 "ratio_to_torch": ratio.get(i),
                 "gflops": r.case.flops / t.median / 1e9 if r.case.flops else None,

@@ -88,11 +88,31 @@ def compare(got: dict, ref: dict, rtol: float) -> str | None:
     return None
 
 
-def _first_call(peer: Peer, case: Case, inputs: dict) -> tuple[Callable, float, dict]:
-    """Build the peer's step on its own copy of the inputs, call it once, convert its results."""
-    step = peer.builders[case.kind](case, {k: v.copy() for k, v in inputs.items()})
-    seconds, values = time_call(step)
-    arrays = {k: None if v is None else np.asarray(peer.to_numpy(v)) for k, v in values.items()}
+def disagreement(case: Case, peer: str, got: dict, ref: dict, ref_peer: str) -> Result | None:
+    """An error :class:`Result` if ``peer``'s first-call values differ from ``ref_peer``'s."""
+    problem = compare(got, ref, case.rtol)
+    return Result(case, peer, ERROR, f"wrong vs {ref_peer}: {problem}") if problem else None
+
+
+def first_call(peer: Peer, case: Case, inputs: dict) -> tuple[Callable, float, dict] | Result:
+    """Build the peer's step on its own copy of the inputs and call it once.
+
+    Returns
+    -------
+    (step, seconds, values) or Result
+        The step, its first call's duration and its results as arrays; or an n/a or error
+        :class:`Result` when the peer has no adapter, lacks something or fails.
+    """
+    if case.kind not in peer.builders:
+        return Result(case, peer.name, NA, "no adapter for this case")
+    try:
+        step = peer.builders[case.kind](case, {k: v.copy() for k, v in inputs.items()})
+        seconds, values = time_call(step)
+        arrays = {k: None if v is None else np.asarray(peer.to_numpy(v)) for k, v in values.items()}
+    except MISSING as exc:
+        return Result(case, peer.name, NA, describe(exc))
+    except Exception as exc:  # report and go on with the other peers
+        return Result(case, peer.name, ERROR, describe(exc))
     return step, seconds, arrays
 
 
@@ -124,20 +144,16 @@ def check(
     failed: dict[str, Result] = {}
     steps, first, values = {}, {}, {}
     for peer in applicable + ([referee] if referee and applicable else []):
-        if case.kind not in peer.builders:
-            failed[peer.name] = Result(case, peer.name, NA, "no adapter for this case")
-            continue
-        try:
-            steps[peer.name], first[peer.name], values[peer.name] = _first_call(peer, case, inputs)
-        except MISSING as exc:
-            failed[peer.name] = Result(case, peer.name, NA, _describe(exc))
-        except Exception as exc:  # report and go on with the other peers
-            failed[peer.name] = Result(case, peer.name, ERROR, _describe(exc))
+        outcome = first_call(peer, case, inputs)
+        if isinstance(outcome, Result):
+            failed[peer.name] = outcome
+        else:
+            steps[peer.name], first[peer.name], values[peer.name] = outcome
     ref = next((name for name in REFERENCES if name in values), next(iter(values), None))
     for name in list(steps):
-        problem = None if name == ref else compare(values[name], values[ref], case.rtol)
-        if problem:
-            failed[name] = Result(case, name, ERROR, f"wrong vs {ref}: {problem}")
+        bad = None if name == ref else disagreement(case, name, values[name], values[ref], ref)
+        if bad:
+            failed[name] = bad
             del steps[name]
     if referee:
         for found in (steps, first, failed):
@@ -169,13 +185,13 @@ def run_case(
     gc.collect()  # the check's arrays and graphs must not be freed inside a timed sample
     timings, errors = interleave(steps, first, budget)
     for name, exc in errors.items():
-        outcome[name] = Result(case, name, ERROR, _describe(exc))
+        outcome[name] = Result(case, name, ERROR, describe(exc))
     for name, timing in timings.items():
         outcome[name] = Result(case, name, OK, timing=timing)
     return [outcome[p.name] for p in peers if p.name in outcome]
 
 
-def _describe(exc: Exception) -> str:
+def describe(exc: Exception) -> str:
     """``Type: message`` of an exception (the reason alone for Unsupported), first line only."""
     message = str(exc).strip().splitlines()
     if isinstance(exc, Unsupported):

@@ -56,11 +56,16 @@ QUICK = Budget(seconds=0.05, min_repeats=2, max_repeats=3, sample_seconds=0.002,
 
 @dataclass(frozen=True)
 class Timing:
-    """One peer's measurements of one case, in seconds per call."""
+    """One peer's measurements of one case, in seconds per call.
+
+    In the isolated mode the samples come from ``processes`` fresh processes, ``first_call``
+    is the median of their first calls and ``calls_per_sample`` the median of their loops.
+    """
 
     first_call: float
     samples: tuple[float, ...]
     calls_per_sample: int
+    processes: int = 1
 
     @property
     def median(self) -> float:

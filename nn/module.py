@@ -12,6 +12,7 @@ import numpy as np
 
 from autodiff import dtypes
 from autodiff.engine import no_grad
+from autodiff.hooks import ModuleHooks
 from autodiff.tensor import Tensor
 from nn.parameter import Parameter
 
@@ -27,7 +28,7 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
         return super().__repr__()
 
 
-class Module:
+class Module(ModuleHooks):
     """Base class for all layers and models.
 
     A subclass calls `super().__init__()` first, assigns its parameters (`Parameter`) and
@@ -45,6 +46,7 @@ class Module:
     ['w', 'b']
 
     `training` is True after construction; `train()` and `eval()` set it on every sub-module.
+    Forward and backward hooks (`register_forward_hook` and the rest) come from `ModuleHooks`.
     """
 
     training: bool
@@ -56,11 +58,19 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        self._init_hooks()
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing a "forward" method')
 
     def __call__(self, *args, **kwargs):
+        if (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+        ):
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
 
     # ---- registration -------------------------------------------------------------------------
@@ -392,8 +402,9 @@ class Module:
         Raises
         ------
         RuntimeError
-            Naming missing and unexpected keys (strict only) and every shape mismatch (always:
-            key, checkpoint shape, model shape). Nothing is copied when it raises.
+            Naming missing and unexpected keys (strict only), every shape mismatch (always:
+            key, checkpoint shape, model shape), values that are not arrays of numbers and
+            read-only arrays of the model. Nothing is copied when it raises.
 
         The arrays of the module are kept, and so is their dtype: values are cast into them
         (a float64 checkpoint loads into a float32 model).
@@ -416,7 +427,11 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            try:
+                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+            except (TypeError, ValueError) as exc:
+                errors.append(f"{key!r} holds a {type(value).__name__} that is not an array: {exc}")
+                continue
             if array.dtype.kind not in "biuf":
                 errors.append(f"{key!r} holds a {array.dtype} value, not numbers")
             elif array.shape != target.shape:
@@ -424,6 +439,8 @@ class Module:
                     f"size mismatch for {key!r}: copying a param with shape {array.shape} "
                     f"from checkpoint, the shape in current model is {target.shape}"
                 )
+            elif not target.data.flags.writeable:
+                errors.append(f"{key!r} is a read-only array in the model")
             else:
                 sources[key] = array
         if errors:

@@ -99,7 +99,9 @@ class _BatchNorm(_NormBase):
     estimates: r = (1 - momentum) * r + momentum * batch_stat (the unbiased variance for
     `running_var`; `momentum=None` gives the cumulative average over the batches seen). Eval
     mode normalises with the running estimates; without `track_running_stats`, batch
-    statistics are used in eval mode too. Options as `_NormBase`'s. As in PyTorch.
+    statistics are used in eval mode too. Options as `_NormBase`'s. As in PyTorch, an input
+    with no values (N = 0) gives an empty output and leaves the running estimates alone (the
+    batch is still counted in `num_batches_tracked`); a batch that raises changes nothing.
     """
 
     def forward(self, x):
@@ -114,25 +116,32 @@ class _BatchNorm(_NormBase):
                 f"{type(self).__name__}: input of shape {x.shape} has {x.shape[1]} channels "
                 f"(dim 1), the layer was built for {self.num_features}"
             )
+        counting = self.training and self.track_running_stats
         momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
-            if self.momentum is None:
-                momentum = 1.0 / float(self.num_batches_tracked.item())
+        if counting and self.momentum is None:
+            # the cumulative average over the batches seen, this one included
+            momentum = 1.0 / (float(self.num_batches_tracked.item()) + 1)
         use_batch_stats = self.training or self.running_mean is None
         # running estimates are updated only when training and tracking
         track = not self.training or self.track_running_stats
-        return F.batch_norm(
-            x,
-            self.running_mean if track else None,
-            self.running_var if track else None,
-            self.weight,
-            self.bias,
-            use_batch_stats,
-            momentum,
-            self.eps,
-        )
+        if x.numel() == 0:
+            out = _empty_batch(x, self.weight, self.bias)
+        else:
+            out = F.batch_norm(
+                x,
+                self.running_mean if track else None,
+                self.running_var if track else None,
+                self.weight,
+                self.bias,
+                use_batch_stats,
+                momentum,
+                self.eps,
+            )
+        if counting:
+            # counted once normalised, so that a batch F.batch_norm refuses changes nothing
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+        return out
 
 
 class BatchNorm1d(_BatchNorm):
@@ -337,6 +346,14 @@ class GroupNorm(Module):
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )
+
+
+def _empty_batch(x, weight, bias):
+    """Batch norm's output for an input with no values, as PyTorch's: empty, on the graph of
+    `x`, `weight` and `bias` (whose gradients are zeros), the running estimates untouched."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    y = x.clone() if weight is None else x * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
 
 
 def _affine_parameters(module, affine, bias, shape, dtype) -> None:

@@ -12,10 +12,10 @@ holds them and `SequentialLR`, and is the one namespace of all schedulers, as Py
 
 import bisect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from optim.cyclic_lr import CosineAnnealingWarmRestarts, OneCycleLR
-from optim.optimizer import Optimizer, require
+from optim.optimizer import Optimizer, require, to_python
 from optim.plateau import ReduceLROnPlateau
 from optim.scheduler import LRScheduler, check_optimizer
 
@@ -369,12 +369,19 @@ class SequentialLR(LRScheduler):
         state["_schedulers"] = [scheduler.state_dict() for scheduler in self._schedulers]
         return state
 
-    def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a state saved by `state_dict`, the schedulers' states included."""
+    def _checked_state(self, state_dict):
+        """Also the schedulers' states, all checked before any is loaded."""
+        if not isinstance(state_dict, Mapping):
+            return super()._checked_state(state_dict)
         state = dict(state_dict)
-        for scheduler, saved in zip(self._schedulers, state.pop("_schedulers"), strict=True):
-            scheduler.load_state_dict(saved)
-        super().load_state_dict(state)
+        saved = to_python(state.pop("_schedulers", [{}] * len(self._schedulers)))
+        if not isinstance(saved, list | tuple) or len(saved) != len(self._schedulers):
+            raise ValueError(
+                f"SequentialLR.load_state_dict: '_schedulers' must hold {len(self._schedulers)} "
+                f"state dicts, got {saved!r}"
+            )
+        inner = [pair for s, d in zip(self._schedulers, saved) for pair in s._checked_state(d)]
+        return inner + super()._checked_state(state)
 
 
 def _rewind(scheduler: LRScheduler) -> None:

@@ -5,7 +5,8 @@ step (`_init_state`) and hands the arrays to one pure update function (`_update`
 (grouping, validation, skipping frozen parameters, `no_grad`, state dicts) lives here once.
 """
 
-from collections.abc import Iterable, Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from numbers import Real
 
 import numpy as np
 
@@ -174,13 +175,19 @@ class Optimizer:
         The ones in `_non_negative` must be >= 0, and 'betas', if the algorithm has them, a
         pair in [0, 1).
         """
+        name = type(self).__name__
+        group = {key: to_python(value) for key, value in group.items() if key != "params"}
         for key in self._non_negative:
-            require(group[key] >= 0, type(self).__name__, key, group[key], ">= 0")
+            value = group[key]
+            require(isinstance(value, Real) and value >= 0, name, key, value, ">= 0")
         if "betas" in group:
             betas = group["betas"]
-            require(len(betas) == 2, type(self).__name__, "betas", betas, "a pair (beta1, beta2)")
+            pair = isinstance(betas, tuple | list) and len(betas) == 2
+            require(pair, name, "betas", betas, "a pair (beta1, beta2)")
             for i, beta in enumerate(betas):
-                require(0 <= beta < 1, type(self).__name__, f"betas[{i}]", beta, "in [0, 1)")
+                require(
+                    isinstance(beta, Real) and 0 <= beta < 1, name, f"betas[{i}]", beta, "in [0, 1)"
+                )
 
     def _init_state(self, param: np.ndarray, group: dict) -> dict:
         """The state of a parameter before its first update (arrays of its shape and dtype)."""
@@ -222,24 +229,57 @@ class Optimizer:
         Returns
         -------
         The closure's loss, or None.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A gradient that is not a float Tensor of its parameter's shape (no broadcasting), or
+            a group's hyperparameter out of range (as the constructor checks): nothing is
+            updated, since every group and gradient is checked before the first write.
         """
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        updates = self._checked_updates()
         with no_grad():
-            for group in self.param_groups:
-                hyper = {key: to_python(group[key]) for key in self.defaults}
-                for p in group["params"]:
-                    if p.grad is None or not p.requires_grad:
-                        continue
-                    state = self.state[p]
-                    if not state:
-                        state.update(self._init_state(p.data, hyper))
-                    self._update(p.data, p.grad.data, state, hyper)
-                    # an in-place write: a graph that saved p must refuse to backward through it
-                    p._version_counter[0] += 1
+            for p, hyper in updates:
+                state = self.state[p]
+                if not state:
+                    state.update(self._init_state(p.data, hyper))
+                self._update(p.data, p.grad.data, state, hyper)
+                # an in-place write: a graph that saved p must refuse to backward through it
+                p._version_counter[0] += 1
         return loss
+
+    def _checked_updates(self) -> list[tuple[Tensor, dict]]:
+        """(parameter, its group's hyperparameters) for each parameter `step` updates, after
+        checking every group and gradient."""
+        name = type(self).__name__
+        updates = []
+        for i, group in enumerate(self.param_groups):
+            missing = [key for key in self.defaults if key not in group]
+            if missing:
+                raise ValueError(f"{name}.step: param_groups[{i}] has no {missing}")
+            hyper = {key: to_python(group[key]) for key in self.defaults}
+            self._validate(hyper)
+            for j, p in enumerate(group["params"]):
+                g = p.grad
+                if g is None or not p.requires_grad:
+                    continue
+                if not isinstance(g, Tensor) or g.dtype.kind != "f":
+                    what = f"{g.dtype} Tensor" if isinstance(g, Tensor) else type(g).__name__
+                    raise TypeError(
+                        f"{name}.step: the gradient of parameter {j} of group {i} (shape "
+                        f"{p.shape} {p.dtype}) is a {what}, not a float Tensor"
+                    )
+                if g.shape != p.shape:
+                    raise ValueError(
+                        f"{name}.step: the gradient of parameter {j} of group {i} has shape "
+                        f"{g.shape} {g.dtype}, the parameter {p.shape} {p.dtype}"
+                    )
+                updates.append((p, hyper))
+        return updates
 
     def state_dict(self) -> dict:
         """The optimizer's state as plain data, in PyTorch's layout.
@@ -270,51 +310,115 @@ class Optimizer:
 
         State arrays are copied and cast to their parameter's dtype. Indices may be ints or
         strings of digits, and numbers may be 0-d arrays, as a round trip through a file gives.
+        A hyperparameter the saved group lacks keeps its current value.
 
         Raises
         ------
         ValueError
-            The number of groups, or of parameters in a group, differs, or a state array does
-            not have its parameter's shape; nothing is changed.
+            The dict is not laid out as `state_dict` returns it, the number of groups or of
+            parameters in a group differs, a hyperparameter is one the constructor refuses, or
+            a parameter's state is not what this algorithm keeps (an unknown index, an entry
+            missing, a number that is not one, an array not of its parameter's shape). Nothing
+            is changed.
         """
-        name = type(self).__name__
-        saved_groups = state_dict["param_groups"]
-        if len(saved_groups) != len(self.param_groups):
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= set(state_dict):
+            got = list(state_dict) if isinstance(state_dict, Mapping) else type(state_dict).__name__
             raise ValueError(
-                f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter "
-                f"groups, this optimizer has {len(self.param_groups)}"
+                f"{name}: expected a dict with 'state' and 'param_groups', as state_dict() "
+                f"returns, got {got}"
             )
+        groups = self._loaded_groups(name, state_dict["param_groups"])
         by_index = {}
-        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
-            if len(saved["params"]) != len(group["params"]):
-                raise ValueError(
-                    f"{name}.load_state_dict: group {i} has {len(saved['params'])} parameters "
-                    f"in the state dict and {len(group['params'])} in this optimizer"
-                )
-            by_index.update((int(k), p) for k, p in zip(saved["params"], group["params"]))
+        for group, (indices, hyper) in zip(self.param_groups, groups):
+            by_index.update(
+                (_index(name, k), (p, group | hyper)) for k, p in zip(indices, group["params"])
+            )
+        if not isinstance(state_dict["state"], Mapping):
+            raise ValueError(f"{name}: 'state' must be a dict, got {type(state_dict['state'])}")
         state = ParamState()
         for key, saved in state_dict["state"].items():
-            p = by_index[int(key)]
-            # numbers are listed in _scalar_state; every other entry is an array shaped like p,
-            # or None for one not created yet (as PyTorch saves SGD's momentum buffer without
-            # momentum)
-            state[p] = {
-                k: to_python(v) if k in self._scalar_state else np.array(v, dtype=p.dtype)
-                for k, v in saved.items()
-                if v is not None
-            }
-            for k, v in state[p].items():
-                if k not in self._scalar_state and v.shape != p.shape:
-                    raise ValueError(
-                        f"{name}.load_state_dict: state {k!r} of parameter {key} has shape "
-                        f"{v.shape}, the parameter has shape {p.shape}"
-                    )
-        # a hyperparameter the saved group lacks keeps its current value
-        self.param_groups = [
-            group | {k: to_python(v) for k, v in saved.items() if k != "params"}
-            for saved, group in zip(saved_groups, self.param_groups)
-        ]
+            index = _index(name, key)
+            if index not in by_index:
+                raise ValueError(
+                    f"{name}: the state dict has state for parameter {key!r}, this optimizer has "
+                    f"{len(by_index)} parameters (0 to {len(by_index) - 1})"
+                )
+            p, group = by_index[index]
+            entry = self._loaded_state(name, key, p, group, saved)
+            if entry:
+                state[p] = entry
+        self.param_groups = [group | hyper for group, (_, hyper) in zip(self.param_groups, groups)]
         self.state = state
+
+    def _loaded_groups(self, name: str, saved_groups) -> list[tuple[list, dict]]:
+        """(parameter indices, hyperparameters as Python numbers) of each saved group, checked
+        as the constructor checks them and against this optimizer's grouping."""
+        if not isinstance(saved_groups, list | tuple):
+            raise ValueError(f"{name}: 'param_groups' must be a list, got {type(saved_groups)}")
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"{name}: the state dict has {len(saved_groups)} parameter groups, this "
+                f"optimizer has {len(self.param_groups)}"
+            )
+        groups = []
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            indices = to_python(saved.get("params")) if isinstance(saved, Mapping) else None
+            if not isinstance(indices, list | tuple):
+                raise ValueError(f"{name}: param_groups[{i}] is not a dict with a 'params' list")
+            if len(indices) != len(group["params"]):
+                raise ValueError(
+                    f"{name}: group {i} has {len(indices)} parameters in the state dict and "
+                    f"{len(group['params'])} in this optimizer"
+                )
+            hyper = {k: to_python(v) for k, v in saved.items() if k != "params"}
+            try:
+                self._validate(group | hyper)
+            except ValueError as exc:
+                raise ValueError(f"{name}: param_groups[{i}]: {exc}") from None
+            groups.append((indices, hyper))
+        return groups
+
+    def _loaded_state(self, name: str, key, p: Tensor, group: dict, saved) -> dict:
+        """The state of parameter `p` (saved under `key`) from its saved entry, checked against
+        what `_init_state` creates; arrays copied to `p`'s dtype."""
+        if not isinstance(saved, Mapping):
+            raise ValueError(
+                f"{name}: the state of parameter {key} must be a dict, got {type(saved).__name__}"
+            )
+        entry = {}
+        # numbers are listed in _scalar_state; every other entry is an array shaped like p, or
+        # None for one not created yet (as PyTorch saves SGD's momentum buffer without momentum)
+        for k, v in saved.items():
+            if v is None:
+                continue
+            if k in self._scalar_state:
+                v = to_python(v)
+                if not isinstance(v, Real):
+                    raise ValueError(
+                        f"{name}: state {k!r} of parameter {key} must be a number, got {v!r}"
+                    )
+            else:
+                try:
+                    v = np.array(v, dtype=p.dtype)
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(
+                        f"{name}: state {k!r} of parameter {key} is not an array: {exc}"
+                    ) from None
+                if v.shape != p.shape:
+                    raise ValueError(
+                        f"{name}: state {k!r} of parameter {key} has shape {v.shape}, the "
+                        f"parameter has shape {p.shape}"
+                    )
+            entry[k] = v
+        expected = self._init_state(p.data, group)
+        missing = sorted(expected.keys() - entry.keys())
+        if entry and missing:
+            raise ValueError(
+                f"{name}: the state of parameter {key} has no {missing}; {type(self).__name__} "
+                f"with these hyperparameters keeps {sorted(expected)}"
+            )
+        return entry
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -322,3 +426,11 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
         return "\n".join([*lines, ")"])
+
+
+def _index(where: str, key) -> int:
+    """A parameter index of a state dict: an int, or a string of digits after a file round trip."""
+    try:
+        return int(key)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where}: {key!r} is not a parameter index") from None

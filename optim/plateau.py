@@ -37,6 +37,8 @@ class ReduceLROnPlateau(LRScheduler):
         Reductions smaller than this are skipped.
     """
 
+    _per_group = ("min_lrs", "_last_lr")
+
     def __init__(
         self,
         optimizer: Optimizer,

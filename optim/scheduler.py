@@ -7,6 +7,9 @@ nothing else changes the lr. A scheduler owns its groups' 'lr': two schedules ar
 after the other with `SequentialLR`, not by stepping both.
 """
 
+from collections.abc import Mapping
+from numbers import Real
+
 from optim.optimizer import Optimizer, to_python
 
 
@@ -38,6 +41,7 @@ class LRScheduler:
     """
 
     _not_state = ("optimizer",)
+    _per_group = ("base_lrs", "_last_lr")  # state lists holding one value per parameter group
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         check_optimizer(optimizer)
@@ -79,5 +83,52 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k not in self._not_state}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore a state saved by `state_dict`; numbers may come back as 0-d arrays."""
-        self.__dict__.update((k, to_python(v)) for k, v in state_dict.items())
+        """Restore a state saved by `state_dict`; numbers may come back as 0-d arrays, lists as
+        arrays. An attribute the dict lacks keeps its current value.
+
+        Raises
+        ------
+        ValueError
+            A key that is not part of this scheduler's state, or a value unlike the current one
+            (a number for a number, a string for a string, one value per parameter group in
+            `base_lrs`); nothing is changed.
+        """
+        for scheduler, values in self._checked_state(state_dict):
+            scheduler.__dict__.update(values)
+
+    def _checked_state(self, state_dict) -> list[tuple["LRScheduler", dict]]:
+        """(scheduler, attributes to set) pairs that load `state_dict`, all checked first."""
+        name = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise ValueError(f"{name}: expected a dict, got {type(state_dict).__name__}")
+        own = self.state_dict()
+        unexpected = [key for key in state_dict if key not in own]
+        if unexpected:
+            raise ValueError(
+                f"{name}: {unexpected} are not part of this scheduler's state {sorted(own)}"
+            )
+        values = {key: to_python(value) for key, value in state_dict.items()}
+        n_groups = len(self.optimizer.param_groups)
+        for key, value in values.items():
+            if not _alike(value, own[key]):
+                raise ValueError(f"{name}: {key!r} is {value!r}, unlike its current {own[key]!r}")
+            if key in self._per_group and len(value) != n_groups:
+                raise ValueError(
+                    f"{name}: {key!r} has {len(value)} values, the optimizer has {n_groups} "
+                    "parameter groups"
+                )
+        return [(self, values)]
+
+
+def _alike(value, current) -> bool:
+    """Whether a loaded `value` can replace `current`: a number for a number (bools apart), a
+    string for a string, a list of such for a list."""
+    if isinstance(current, bool | str):
+        return type(value) is type(current)
+    if isinstance(current, Real):
+        return isinstance(value, Real) and not isinstance(value, bool)
+    if isinstance(current, list | tuple):
+        if not isinstance(value, list | tuple):
+            return False
+        return not current or all(_alike(v, current[0]) for v in value)
+    return True

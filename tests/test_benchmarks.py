@@ -1,7 +1,9 @@
-"""Smoke tests of the benchmark suite: the CLI runs, prints its table and writes its JSON, and
-the correctness check stops a peer that computes the wrong thing from being timed."""
+"""Smoke tests of the benchmark suite: the CLI runs in both modes, prints its table and writes
+its JSON, the isolated mode leaves the environment alone and alternates peers, and the
+correctness check stops a peer that computes the wrong thing from being timed."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks import timing
+from benchmarks import isolated, machine, timing
 from benchmarks.cases import all_cases
 from benchmarks.cli import select
 from benchmarks.peers import Peer, load_peers
@@ -39,6 +41,7 @@ def test_cli_quick_prints_table_and_writes_json(tmp_path):
         "--quick",
         "--peers",
         "autodiff,torch,numpy",
+        "--in-process",
     ]
     proc = subprocess.run(
         [sys.executable, *args, "--json", str(out)],
@@ -54,9 +57,12 @@ def test_cli_quick_prints_table_and_writes_json(tmp_path):
     for case in ("jgraph", "matmul", "mlp", "maxpool"):
         assert f"| {case} " in proc.stdout
     document = json.loads(out.read_text())
-    machine = document["machine"]
+    assert document["settings"]["mode"] == "in-process"
+    described = document["machine"]
     for key in ("cpu", "cores", "python", "versions", "blas", "numba_threading_layer"):
-        assert key in machine
+        assert key in described
+    # the in-process mode's own environment settings, which the isolated mode never makes
+    assert described["thread_env"]["OPENBLAS_THREAD_TIMEOUT"] == "20"
     rows = {(r["case"], r["peer"]): r for r in document["results"]}
     numpy_matmul = rows[("matmul", "numpy")]
     assert numpy_matmul["status"] == OK
@@ -65,6 +71,75 @@ def test_cli_quick_prints_table_and_writes_json(tmp_path):
     assert ("machine_matmul", "numpy") in rows and ("machine_matmul", "torch") not in rows
     # the library under development may lack ops, but must never crash the suite
     assert rows[("jgraph", "autodiff")]["status"] in (OK, NA)
+
+
+def test_cli_isolated_leaves_environment_alone_and_sets_threads(tmp_path):
+    out = tmp_path / "bench.json"
+    args = ["-k", "jgraph", "--quick", "--peers", "numpy,autodiff", "--threads", "1"]
+    env = {k: v for k, v in os.environ.items() if k not in machine.SPIN_LIMITS}
+    env.pop("NUMBA_NUM_THREADS", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args, "--json", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "mode: isolated" in proc.stdout and "| jgraph " in proc.stdout
+    document = json.loads(out.read_text())
+    assert document["settings"]["mode"] == "isolated"
+    rows = {r["peer"]: r for r in document["results"]}
+    assert rows["numpy"]["status"] == OK and rows["numpy"]["processes"] == 1
+    children = document["machine"]["processes"]
+    assert set(children) == {"numpy", "autodiff"}
+    for pools in children.values():
+        assert not set(pools["thread_env"]) & {*machine.SPIN_LIMITS, "NUMBA_NUM_THREADS"}
+        assert all(p["num_threads"] == 1 for p in pools["threadpools"])
+    # torch and numba are not loaded where the peer does not need them
+    assert children["numpy"]["numba_threads"] is None
+    assert children["numpy"]["torch_threads"] is None
+    if rows["autodiff"]["status"] == OK:
+        assert children["autodiff"]["numba_threads"] == 1
+
+
+def test_isolated_processes_alternate_reference_first(monkeypatch):
+    calls = []
+
+    def fake_child(peer, cases, budget, threads, refdir, env):
+        calls.append(peer.name)
+        seconds = {"torch": 2.0, "autodiff": 1.0}[peer.name]
+        return {
+            "results": [
+                {"status": OK, "first_call": 5.0, "samples": [seconds], "calls_per_sample": 1}
+            ],
+            "pools": {},
+        }
+
+    monkeypatch.setattr(isolated, "_child", fake_child)
+    peers = [Peer(name=name, version="0", builders={}) for name in ("autodiff", "torch")]
+    results, _ = isolated.run(
+        [_case("matmul")], peers, TINY, processes=4, threads=None, env=dict(os.environ)
+    )
+    assert calls == ["torch", "autodiff", "autodiff", "torch"] * 2
+    assert [r.peer for r in results] == ["autodiff", "torch"]
+    assert [r.timing.processes for r in results] == [4, 4]
+    assert results[0].timing.samples == (1.0,) * 4 and results[0].timing.first_call == 5.0
+
+
+def test_isolated_child_checks_against_saved_reference(tmp_path):
+    def wrong_matmul(case, a):
+        x, y = a["a"], a["b"]
+        return lambda: {"loss": (x @ y).sum(), "a": np.ones_like(x) @ y, "b": x.T @ np.ones_like(y)}
+
+    case = _case("matmul")
+    ref = isolated._check_and_time(_numpy_peer(), case, str(tmp_path), TINY, None)
+    assert ref["status"] == OK and len(ref["samples"]) == 2
+    fake = Peer(name="fake", version="0", builders={"matmul": wrong_matmul})
+    outcome = isolated._check_and_time(fake, case, str(tmp_path), TINY, None)
+    assert outcome["status"] == ERROR and "wrong vs numpy" in outcome["note"]
+    assert "samples" not in outcome
 
 
 def test_wrong_peer_is_reported_and_not_timed():

@@ -127,6 +127,26 @@ def test_tolerances_decide_the_verdict():
     assert not tight.passed
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_one_number_over_all_inputs_concatenated(fast):
+    x, b = _inputs((2, 3), (4,))
+    report = ad.gradcheck(
+        lambda t, c: WrongSquare.apply(t).sum() + c.sum(), [x, b], raise_exception=False, fast=fast
+    )
+    if fast:
+        assert report.rel_diff > 0 and "all inputs together: rel diff" in str(report)
+        return
+    # numerical (2x, ones) against analytical (x, ones), as one vector of 10 elements
+    num = np.concatenate([2 * x.data.ravel(), np.ones(4)])
+    ana = np.concatenate([x.data.ravel(), np.ones(4)])
+    expected = np.linalg.norm(num - ana) / (np.linalg.norm(num) + np.linalg.norm(ana))
+    np.testing.assert_allclose(report.rel_diff, expected, rtol=1e-6)
+    assert report.inputs[1].rel_diff < report.rel_diff < report.inputs[0].rel_diff
+    assert f"all inputs together: rel diff {expected:.2e} (bug)" in str(report)
+    one = ad.gradcheck(WrongSquare.apply, [x], raise_exception=False)
+    assert one.rel_diff == one.inputs[0].rel_diff
+
+
 def test_verdict_bands():
     assert verdict(1e-9) == "correct"
     assert verdict(1e-6) == "look closer"

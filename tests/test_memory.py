@@ -1,4 +1,4 @@
-"""autodiff keeps freed heap memory for the next step instead of returning it to the system."""
+"""The runtime's malloc setting: glibc keeps freed heap memory only when the user asks for it."""
 
 import os
 import platform
@@ -7,17 +7,16 @@ import sys
 
 import pytest
 
-from autodiff import memory
-
-glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+pytestmark = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 
 # Megabytes the heap's free memory grew by when an 8 MiB array was freed, in a fresh interpreter
-# (what was free before, e.g. left over from imports, does not count).
+# (what was free before, e.g. left over from imports, does not count). argv[1] is run after
+# importing autodiff.
 FREED_AND_KEPT = r"""
 import ctypes, sys
 import numpy as np
-if sys.argv[1] == "import":
-    import autodiff
+import autodiff
+exec(sys.argv[1])
 class Info(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in (
         "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
@@ -31,10 +30,10 @@ print((libc.mallinfo2().fordblks - before) / 2**20)
 """
 
 
-def _kept_mib(*args, **env) -> float:
-    clean = {k: v for k, v in os.environ.items() if k not in memory._USER_SETTINGS}
+def _kept_mib(code: str = "", **env) -> float:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MALLOC_", "AUTODIFF_"))}
     result = subprocess.run(
-        [sys.executable, "-c", FREED_AND_KEPT, *args],
+        [sys.executable, "-c", FREED_AND_KEPT, code],
         env={**clean, **env},
         capture_output=True,
         text=True,
@@ -43,22 +42,15 @@ def _kept_mib(*args, **env) -> float:
     return float(result.stdout)
 
 
-@glibc
-def test_importing_autodiff_keeps_freed_blocks():
-    assert _kept_mib("plain") < 0.5  # glibc alone maps 8 MiB on its own and unmaps it
-    assert _kept_mib("import") > 4  # most of the 8 MiB stays free in the heap
+def test_importing_autodiff_leaves_glibc_alone():
+    assert _kept_mib() < 0.5  # glibc maps 8 MiB on its own and unmaps it when freed
 
 
-@glibc
-def test_users_malloc_settings_win(monkeypatch):
-    assert _kept_mib("import", MALLOC_MMAP_THRESHOLD_="131072") < 0.5
-    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "131072")
-    assert memory.keep_freed_memory() is False
+def test_the_environment_switch_keeps_freed_blocks():
+    assert _kept_mib(AUTODIFF_RUNTIME="malloc=on") > 4  # most of the 8 MiB stays in the heap
 
 
-@glibc
-def test_sets_the_thresholds_without_user_settings(monkeypatch):
-    for name in memory._USER_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("GLIBC_TUNABLES", "")
-    assert memory.keep_freed_memory() is True
+def test_configure_turns_it_on_and_off():
+    assert _kept_mib("autodiff.runtime.configure(malloc=True)") > 4
+    off = "autodiff.runtime.configure(malloc=True); autodiff.runtime.configure(malloc=False)"
+    assert _kept_mib(off) < 0.5

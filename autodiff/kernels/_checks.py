@@ -92,6 +92,23 @@ class Window(NamedTuple):
     oh: int
     ow: int
 
+    @property
+    def stride(self) -> tuple[int, int]:
+        return self.sh, self.sw
+
+    @property
+    def padding(self) -> tuple[int, int, int, int]:
+        """``(top, bottom, left, right)``."""
+        return self.pt, self.pb, self.pl, self.pr
+
+    @property
+    def dilation(self) -> tuple[int, int]:
+        return self.dh, self.dw
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        return self.oh, self.ow
+
 
 def window(
     op: str, x_shape: tuple, kernel_size, stride, padding, dilation=1, ceil_mode=False
@@ -108,3 +125,31 @@ def window(
     oh = out_size(op, h, (pt, pb), kh, sh, dh, ceil_mode)
     ow = out_size(op, w, (pl, pr), kw, sw, dw, ceil_mode)
     return Window(kh, kw, sh, sw, pt, pb, pl, pr, dh, dw, oh, ow)
+
+
+class ConvGeometry(NamedTuple):
+    """Everything that picks and runs a convolution algorithm, without the arrays.
+
+    ``x_shape`` is ``(N, C, H, W)``, ``w_shape`` ``(F, C // groups, kh, kw)``; ``window`` holds
+    the kernel size, stride, padding ``(top, bottom, left, right)``, dilation and output size.
+    """
+
+    x_shape: tuple[int, int, int, int]
+    w_shape: tuple[int, int, int, int]
+    groups: int
+    dtype: np.dtype
+    window: Window
+
+    @property
+    def y_shape(self) -> tuple[int, int, int, int]:
+        """``(N, F, oh, ow)``."""
+        return (self.x_shape[0], self.w_shape[0], self.window.oh, self.window.ow)
+
+
+def conv_geometry(
+    op: str, x_shape: tuple, w_shape: tuple, dtype, stride, padding, dilation, groups: int
+) -> ConvGeometry:
+    """Check the window of a convolution (shapes and groups already checked) and normalise it."""
+    g = window(op, x_shape, w_shape[2:], stride, padding, dilation)
+    shapes = (tuple(int(v) for v in x_shape), tuple(int(v) for v in w_shape))
+    return ConvGeometry(*shapes, int(groups), np.dtype(dtype), g)

@@ -4,24 +4,17 @@ numpy's BLAS (OpenBLAS) keeps a pool of worker threads beside numba's. After a m
 product its workers spin for a while, and numba's workers, after a parallel kernel, spin too
 (or sleep, and take tens of microseconds to wake): in a network that alternates products with
 numba kernels, each pool's workers take the core the other pool's kernel needs. A small product
-gains little from a second thread, so :func:`matmul` runs products of ``SERIAL_MACS`` on one
-BLAS thread; the pool stays asleep and the numba kernels keep both cores.
-
-Isolated, on 2 cores, one thread against two: 64x400x120 (3.1M multiply-adds, LeNet-5's first
-dense layer) 49 against 45 us; 128x400x64 (3.3M) 49 against 32 us; 128x256x128 (4.2M, the MLP
-benchmark's middle layer) 61 against 52 us; 128x784x256 (26M) 350 against 225 us. In the
-LeNet-5 training step, with ``python -m benchmarks``' thread settings, the limit cut the median
-from 3.8 to 3.3 ms in a plain loop, and the 90th percentile from 7.2 to 4.3 ms when the step
-takes turns with torch's as in the benchmark; the MLP step, whose products are all outside the
-range, is unchanged. Products under 2^18 multiply-adds are left alone: OpenBLAS runs small
-products on one thread by itself (0.65M multiply-adds took 10.3 us either way), and the limit
-costs about 2 us.
+gains little from a second thread, so :func:`matmul` runs products of ``SERIAL_MACS``
+multiply-adds on one BLAS thread; the pool stays asleep and the numba kernels keep both cores.
+The limit is process-wide while it lasts, so it is taken only while the calling thread is the
+program's only thread besides autodiff's own workers (no one else's BLAS call can be slowed),
+and only while ``_config.LIMIT_SMALL_PRODUCTS`` is on (``autodiff.runtime``'s ``blas_limit``).
+``python -m benchmarks.tuning blas_products blas_limit`` measures both choices.
 
 :func:`one_thread` is also how the Winograd kernels hold BLAS to one thread. The limit is
 process-wide: BLAS calls from other threads of the program meanwhile run on one thread too.
-Set from a thread other than the main one, it may not take: OpenBLAS 0.3.31 reported its
-thread count unchanged after such a call (observed, not documented), so products run from
-those threads keep their usual threads.
+Set from a thread other than the main one, it may not take (OpenBLAS 0.3.31 reported its thread
+count unchanged after such a call), so products run from those threads keep their threads.
 """
 
 import math
@@ -30,14 +23,19 @@ import threading
 from contextlib import contextmanager
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
-#: Products with this many multiply-adds (``[low, high)``) run on one BLAS thread.
+from . import _config
+
+#: Products with this many multiply-adds (``[low, high)``) run on one BLAS thread when the limit
+#: is on: OpenBLAS runs smaller ones on one thread by itself, and larger ones gain from a second.
 SERIAL_MACS = (2**18, 4_000_000)
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``np.matmul(a, b, out=out)``, on one BLAS thread when the product is small."""
+    """``np.matmul(a, b, out=out)``, on one BLAS thread when the product is small (see the
+    module docstring for when)."""
+    if not (_config.LIMIT_SMALL_PRODUCTS and _alone()):
+        return np.matmul(a, b, out=out)
     macs = a.shape[-1] * (a.shape[-2] if a.ndim > 1 else 1) * (b.shape[-1] if b.ndim > 1 else 1)
     if a.ndim > 2 or b.ndim > 2:
         macs *= math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
@@ -45,6 +43,14 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
         return np.matmul(a, b, out=out)
     with one_thread():
         return np.matmul(a, b, out=out)
+
+
+def _alone() -> bool:
+    """Whether the calling thread is the program's only thread besides autodiff's workers."""
+    if threading.active_count() == 1:
+        return True
+    me = threading.current_thread()
+    return all(t is me or t.name.startswith("autodiff-") for t in threading.enumerate())
 
 
 @contextmanager
@@ -77,8 +83,23 @@ def _blas_libraries() -> list:
     then; one loaded later is not limited)."""
     global _libraries
     if _libraries is None:
-        _libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        controller = threadpoolctl().ThreadpoolController()
+        _libraries = controller.select(user_api="blas").lib_controllers
     return _libraries
+
+
+def threadpoolctl():
+    """The threadpoolctl module, imported on first use with ``os.environ`` left as it was.
+
+    Its import sets ``KMP_DUPLICATE_LIB_OK=True`` (Intel OpenMP's switch to tolerate two copies
+    of itself) for the whole process; only inspecting the libraries loaded, it does not need it.
+    """
+    saved = os.environ.get("KMP_DUPLICATE_LIB_OK")
+    import threadpoolctl as module
+
+    if saved is None:
+        os.environ.pop("KMP_DUPLICATE_LIB_OK", None)
+    return module
 
 
 _libraries = None

@@ -1,52 +1,54 @@
-"""2-D convolution on plain arrays: im2col + one GEMM per batch chunk, col2im for the input grad.
+"""2-D convolution on plain arrays: validation, then one of the algorithms in ``ALGORITHMS``.
 
 The graph op ``conv2d`` calls ``conv2d_forward`` and ``conv2d_backward``; nothing here knows
 about Tensor. Convolution is cross-correlation (no kernel flip), as in PyTorch.
 
-Per chunk of ``nb`` samples (``P = oh * ow``, ``K = kh * kw``, ``G`` groups)::
-
-    cols = im2col(x[chunk])                              (C * K, nb * P)
-    y2 = w.reshape(G, F/G, C/G * K) @ cols.reshape(G, C/G * K, nb * P)     -> (F, nb * P)
-    gw += gy2 @ cols.T      gcols = w.T @ gy2      gx[chunk] = col2im(gcols)
-
-The batch is chunked so that ``cols`` stays under ``_config.COLS_BUDGET_BYTES``; one cols buffer
-is reused for every chunk (and for ``gcols``), which avoids re-faulting fresh pages each time.
-Backward recomputes ``cols`` instead of keeping it alive between forward and backward: im2col
-costs a fraction of the GEMMs, and a saved cols is ``K`` times the size of the input.
-Three cases skip im2col: small stride-1 convolutions run as direct loops (``direct.py``; the
-GEMM would be too shallow to run near the BLAS peak), depthwise ones too (``groups == C``,
-``depthwise.py``), and 3x3 stride-1 convolutions of one group with enough channels run as
-Winograd F(4x4, 3x3) (``winograd.py``; 4x fewer multiplications). ``_path`` chooses.
+Each algorithm is a module with one interface (``ConvAlgorithm``): ``supports(geometry)`` says
+whether it takes a convolution, and ``forward``, ``backward_input``, ``backward_weight`` run it
+on C-contiguous arrays of one dtype that this module has checked. The first algorithm in
+``ALGORITHMS`` whose ``supports`` accepts the geometry runs the forward and both gradients.
 """
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from . import _config
-from ._checks import as_float_array, padding4, pair, window
-from .blas import matmul
-from .depthwise import depthwise_backward_input, depthwise_backward_weight, depthwise_forward
-from .direct import direct_backward_input, direct_backward_weight, direct_forward
-from .im2col import batch_chunk, col2im, im2col
-from .winograd import winograd_backward_input, winograd_backward_weight, winograd_forward
+from . import depthwise, direct, im2col_gemm, winograd
+from ._checks import ConvGeometry, as_float_array, conv_geometry, padding4, pair
+
+
+class ConvAlgorithm(Protocol):
+    """What every module in ``ALGORITHMS`` provides (``g`` is the convolution's geometry)."""
+
+    def supports(self, g: ConvGeometry) -> bool: ...
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray: ...
+
+    def backward_input(self, gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray: ...
+
+    def backward_weight(self, gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray: ...
+
+
+#: Tried in this order. Winograd F(4x4, 3x3) does 4x fewer multiplications than a GEMM where it
+#: applies (only when ``winograd.ENABLED``: it costs accuracy); the direct loops beat a GEMM too
+#: shallow to run near the BLAS peak; depthwise filters see one channel each, which im2col would
+#: copy ``kh * kw`` times for nothing; im2col + GEMM takes everything else.
+ALGORITHMS: tuple[ConvAlgorithm, ...] = (winograd, direct, depthwise, im2col_gemm)
+
+
+def choose(g: ConvGeometry) -> ConvAlgorithm:
+    """The first algorithm of ``ALGORITHMS`` that supports ``g``."""
+    return next(a for a in ALGORITHMS if a.supports(g))
 
 
 class ConvSaved(NamedTuple):
     """What ``conv2d_backward`` needs from the forward pass."""
 
-    x: np.ndarray
+    x: np.ndarray | None  # None where only the input gradient is wanted (conv_transpose2d)
     w: np.ndarray
     has_bias: bool
-    stride: tuple[int, int]
-    padding: tuple[int, int, int, int]
-    dilation: tuple[int, int]
-    groups: int
-
-    @property
-    def geometry(self) -> tuple:
-        """``(kernel_size, stride, padding, dilation)`` as the im2col/col2im arguments."""
-        return self.w.shape[2:], self.stride, self.padding, self.dilation
+    geometry: ConvGeometry
+    algorithm: ConvAlgorithm
 
 
 def conv2d_forward(
@@ -70,7 +72,8 @@ def conv2d_forward(
     -------
     y : ndarray, shape (N, F, oh, ow), dtype of ``x``
     saved : ConvSaved
-        Pass to ``conv2d_backward``; holds ``x`` and ``w`` (not copies) and the geometry.
+        Pass to ``conv2d_backward``; holds ``x`` and ``w`` (not copies), the geometry and the
+        algorithm chosen for it.
 
     Raises
     ------
@@ -80,42 +83,12 @@ def conv2d_forward(
         Bad ranks, channel counts, groups, geometry, or a window larger than the padded input.
     """
     x, w, b = _check_arrays(x, w, b, groups)
-    n, c = x.shape[:2]
-    f = w.shape[0]
-    kernel = w.shape[2:]
     stride = pair("conv2d", "stride", stride, 1)
     dilation = pair("conv2d", "dilation", dilation, 1)
-    padding = _conv_padding(padding, kernel, stride, dilation)
-    g = window("conv2d", x.shape, kernel, stride, padding, dilation)
-    saved = ConvSaved(x, w, b is not None, stride, padding, dilation, int(groups))
-    path = _path(saved)
-    if path == "direct":
-        return direct_forward(x, w, b, padding, dilation, groups, (g.oh, g.ow)), saved
-    if path == "depthwise":
-        return depthwise_forward(x, w, b, stride, padding, dilation, (g.oh, g.ow)), saved
-    if path == "winograd":
-        return winograd_forward(x, w, b, padding, (g.oh, g.ow)), saved
-    y = np.empty((n, f, g.oh, g.ow), x.dtype)
-    p = g.oh * g.ow
-    ck = c * g.kh * g.kw
-    w3 = w.reshape(groups, f // groups, ck // groups)
-    chunk = batch_chunk(x.shape, kernel, (g.oh, g.ow), x.itemsize)
-    cols_buf = np.empty(ck * chunk * p, x.dtype)
-    y2_buf = np.empty(f * chunk * p, x.dtype)
-    for n0 in range(0, n, chunk):
-        nb = min(chunk, n - n0)
-        # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
-        cols = cols_buf[: ck * nb * p].reshape(ck, nb * p)
-        im2col(x[n0 : n0 + nb], *saved.geometry, out=cols)
-        y2 = y2_buf[: f * nb * p].reshape(groups, f // groups, nb * p)
-        matmul(w3, cols.reshape(groups, ck // groups, nb * p), out=y2)
-        y2 = y2.reshape(f, nb, p).transpose(1, 0, 2)
-        y_chunk = y[n0 : n0 + nb].reshape(nb, f, p)
-        if b is None:
-            np.copyto(y_chunk, y2)
-        else:
-            np.add(y2, b[:, None], out=y_chunk)
-    return y, saved
+    padding = _conv_padding(padding, w.shape[2:], stride, dilation)
+    g = conv_geometry("conv2d", x.shape, w.shape, x.dtype, stride, padding, dilation, groups)
+    algorithm = choose(g)
+    return algorithm.forward(x, w, b, g), ConvSaved(x, w, b is not None, g, algorithm)
 
 
 def conv2d_backward(
@@ -140,59 +113,16 @@ def conv2d_backward(
     gb : ndarray, shape (F,) or None
         All of the forward dtype.
     """
-    x, w, groups = saved.x, saved.w, saved.groups
-    n, c = x.shape[:2]
-    f, kernel = w.shape[0], w.shape[2:]
-    g = window("conv2d_backward", x.shape, kernel, saved.stride, saved.padding, saved.dilation)
+    g = saved.geometry
     gy = as_float_array("conv2d_backward", "gy", gy, 4)
-    if gy.shape != (n, f, g.oh, g.ow) or gy.dtype != x.dtype:
+    if gy.shape != g.y_shape or gy.dtype != g.dtype:
         raise ValueError(
             f"conv2d_backward: gy has shape {gy.shape} {gy.dtype} but the output was "
-            f"{(n, f, g.oh, g.ow)} {x.dtype}"
+            f"{g.y_shape} {g.dtype}"
         )
     gb = gy.sum(axis=(0, 2, 3)) if need_b and saved.has_bias else None
-    if not (need_x or need_w):
-        return None, None, gb
-    path = _path(saved)
-    if path == "direct":
-        args = (saved.padding, saved.dilation, groups)
-        gx = direct_backward_input(gy, w, x.shape, *args) if need_x else None
-        gw = direct_backward_weight(gy, x, w.shape, *args) if need_w else None
-        return gx, gw, gb
-    if path == "depthwise":
-        args = (saved.stride, saved.padding, saved.dilation)
-        gx = depthwise_backward_input(gy, w, x.shape, *args) if need_x else None
-        gw = depthwise_backward_weight(gy, x, w.shape, *args) if need_w else None
-        return gx, gw, gb
-    if path == "winograd":
-        gx = winograd_backward_input(gy, w, x.shape, saved.padding) if need_x else None
-        gw = winograd_backward_weight(gy, x, saved.padding) if need_w else None
-        return gx, gw, gb
-    p = g.oh * g.ow
-    ck = c * g.kh * g.kw
-    w3 = w.reshape(groups, f // groups, ck // groups)
-    gx = np.empty_like(x) if need_x else None
-    # gw is accumulated transposed, (G, C/G * K, F/G): cols @ gy2.T runs ~20% faster in
-    # OpenBLAS than gy2 @ cols.T for these shapes.
-    gw_t = np.zeros((groups, ck // groups, f // groups), x.dtype) if need_w else None
-    chunk = batch_chunk(x.shape, kernel, (g.oh, g.ow), x.itemsize)
-    cols_buf = np.empty(ck * chunk * p, x.dtype)
-    gy2_buf = np.empty(f * chunk * p, x.dtype)
-    for n0 in range(0, n, chunk):
-        nb = min(chunk, n - n0)
-        gy2 = gy2_buf[: f * nb * p].reshape(f, nb, p)
-        np.copyto(gy2, gy[n0 : n0 + nb].reshape(nb, f, p).transpose(1, 0, 2))
-        gy2 = gy2.reshape(groups, f // groups, nb * p)
-        cols = cols_buf[: ck * nb * p].reshape(groups, ck // groups, nb * p)
-        if need_w:
-            im2col(x[n0 : n0 + nb], *saved.geometry, out=cols.reshape(ck, nb * p))
-            gw_t += matmul(cols, gy2.transpose(0, 2, 1))
-        if need_x:
-            # gcols overwrites the cols buffer: cols is no longer needed for this chunk.
-            matmul(w3.transpose(0, 2, 1), gy2, out=cols)
-            gcols = cols.reshape(ck, nb * p)
-            col2im(gcols, (nb, *x.shape[1:]), *saved.geometry, out=gx[n0 : n0 + nb])
-    gw = None if gw_t is None else np.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(w.shape)
+    gx = saved.algorithm.backward_input(gy, saved.w, g) if need_x else None
+    gw = saved.algorithm.backward_weight(gy, saved.x, g) if need_w else None
     return gx, gw, gb
 
 
@@ -200,7 +130,7 @@ class ConvTransposeSaved(NamedTuple):
     """What ``conv_transpose2d_backward`` needs from the forward pass."""
 
     x: np.ndarray
-    conv: ConvSaved  # the convolution whose input gradient the forward is (``conv.x`` a stand-in)
+    conv: ConvSaved  # the convolution whose input gradient the forward is (its ``x`` is None)
     extra: tuple[int, int]  # bottom rows / right columns beyond every window, left zero
     has_bias: bool
 
@@ -295,8 +225,8 @@ def conv_transpose2d_forward(
     (ph, pw), (eh, ew) = pads, extra_pads
     conv_pads = (ph, ph - eh + extra[0], pw, pw - ew + extra[1])
     shape = (x.shape[0], f, out[0] - extra[0], out[1] - extra[1])
-    stand_in = np.broadcast_to(np.zeros((), x.dtype), shape)  # conv2d_backward reads its shape
-    conv = ConvSaved(stand_in, w, False, stride, conv_pads, dilation, int(groups))
+    g = conv_geometry(op, shape, w.shape, x.dtype, stride, conv_pads, dilation, groups)
+    conv = ConvSaved(None, w, False, g, choose(g))
     y, _, _ = conv2d_backward(x, conv, True, False, False)
     if extra != (0, 0):
         y = np.pad(y, ((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))
@@ -328,7 +258,7 @@ def conv_transpose2d_backward(
     gx : (N, C_in, H, W), gw : (C_in, C_out // groups, kh, kw), gb : (C_out,) or None each.
     """
     conv = saved.conv
-    n, f, h, w = conv.x.shape
+    n, f, h, w = conv.geometry.x_shape
     expected = (n, f, h + saved.extra[0], w + saved.extra[1])
     gy = as_float_array("conv_transpose2d_backward", "gy", gy, 4)
     if gy.shape != expected or gy.dtype != saved.x.dtype:
@@ -340,31 +270,10 @@ def conv_transpose2d_backward(
     if not (need_x or need_w):
         return None, None, gb
     gy = np.ascontiguousarray(gy[:, :, :h, :w])
-    conv = conv._replace(x=gy)
-    args = (conv.stride, conv.padding, conv.dilation, conv.groups)
-    gx = conv2d_forward(gy, conv.w, None, *args)[0] if need_x else None
-    gw = conv2d_backward(saved.x, conv, False, True, False)[1] if need_w else None
+    g, algorithm = conv.geometry, conv.algorithm
+    gx = algorithm.forward(gy, conv.w, None, g) if need_x else None
+    gw = algorithm.backward_weight(saved.x, gy, g) if need_w else None
     return gx, gw, gb
-
-
-def _path(saved: ConvSaved) -> str:
-    """ "direct", "depthwise", "winograd" or "im2col": the fastest kernels for this geometry."""
-    c = saved.x.shape[1]
-    f, cg, kh, kw = saved.w.shape
-    (dh, dw), (pt, pb, pl, pr) = saved.dilation, saved.padding
-    if (kh, kw) == (3, 3) and saved.stride == saved.dilation == (1, 1) and saved.groups == 1:
-        h, w = saved.x.shape[2:]
-        area = (h + pt + pb - 2) * (w + pl + pr - 2)
-        wide = min(c, f) >= _config.WINOGRAD_MIN_CHANNELS
-        tiled = area >= _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(c, f)
-        if wide and tiled:
-            return "winograd"
-    # direct_backward_input pads gy by d * (k - 1) - p, which must not be negative
-    fits = max(pt, pb) <= dh * (kh - 1) and max(pl, pr) <= dw * (kw - 1)
-    small = f // saved.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
-    if saved.stride == (1, 1) and fits and small and (cg > 1 or c == 1):
-        return "direct"
-    return "depthwise" if saved.groups == c else "im2col"
 
 
 def _check_arrays(x, w, b, groups) -> tuple:

@@ -1,46 +1,55 @@
 """Direct depthwise convolution (``groups == C``, one input channel per filter), no im2col.
 
 A depthwise filter sees one channel, so im2col would copy ``kh * kw`` times the input to feed
-GEMMs only ``kh * kw`` deep; looping over the taps directly is about 9x faster (3x3 filters on a
-32x64x32x32 batch, forward and backward). ``C == 1`` with ``groups == 1`` and a stride above 1
-takes this path too (with stride 1, ``direct.py`` is faster).
+GEMMs only ``kh * kw`` deep; looping over the taps directly is several times faster
+(``python -m benchmarks.conv_tuning depthwise_vs_im2col``). ``C == 1`` with ``groups == 1`` and
+a stride above 1 takes this path too (with stride 1, ``direct.py`` is faster).
 
 Filter ``f`` reads input channel ``f // m``, ``m = F // C`` being the channel multiplier. Shapes
 follow ``conv2d_forward``: ``x (N, C, H, W)``, ``w (F, 1, kh, kw)``, ``y (N, F, oh, ow)``;
-padding is ``(top, bottom, left, right)``. Called by ``conv.py``, which validates the geometry.
+padding is ``(top, bottom, left, right)``.
 """
 
 import numpy as np
 from numba import njit, prange
 
 from . import _config
+from ._checks import ConvGeometry
 from ._ranges import valid_range
 
 
-def depthwise_forward(x, w, b, stride, padding, dilation, out_hw) -> np.ndarray:
+def supports(g: ConvGeometry) -> bool:
+    """One input channel per group (``groups == C``), any window."""
+    return g.groups == g.x_shape[1]
+
+
+def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     """``y[n, f] = x[n, f // m] (*) w[f, 0] + b[f]``; ``b`` may be None."""
-    n, f = x.shape[0], w.shape[0]
-    y = np.empty((n, f, *out_hw), x.dtype)
-    bias = np.zeros(f, x.dtype) if b is None else b
-    _forward_impl(x, w, bias, y, *stride, padding[0], padding[2], *dilation)
+    y = np.empty(g.y_shape, x.dtype)
+    bias = np.zeros(g.w_shape[0], x.dtype) if b is None else b
+    _forward_impl(x, w, bias, y, *_window_args(g))
     return y
 
 
-def depthwise_backward_input(gy, w, x_shape, stride, padding, dilation) -> np.ndarray:
-    """Gradient with respect to ``x``, shape ``x_shape``."""
-    gx = np.empty(x_shape, gy.dtype)
-    _backward_input_impl(gy, w, gx, *stride, padding[0], padding[2], *dilation)
+def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """Gradient with respect to ``x``, shape ``g.x_shape``."""
+    gx = np.empty(g.x_shape, gy.dtype)
+    _backward_input_impl(gy, w, gx, *_window_args(g))
     return gx
 
 
-def depthwise_backward_weight(gy, x, w_shape, stride, padding, dilation) -> np.ndarray:
-    """Gradient with respect to ``w``, shape ``w_shape``."""
-    n = x.shape[0]
+def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """Gradient with respect to ``w``, shape ``g.w_shape``."""
     # One partial per (sample, filter), written by one thread each, then summed over samples.
-    partial = np.empty((n, *w_shape), x.dtype)
-    zero = x.dtype.type(0)
-    _backward_weight_impl(gy, x, partial, *stride, padding[0], padding[2], *dilation, zero)
+    partial = np.empty((g.x_shape[0], *g.w_shape), x.dtype)
+    _backward_weight_impl(gy, x, partial, *_window_args(g), x.dtype.type(0))
     return partial.sum(axis=0)
+
+
+def _window_args(g: ConvGeometry) -> tuple:
+    """``(sh, sw, top, left, dh, dw)`` as the kernels take them."""
+    win = g.window
+    return win.sh, win.sw, win.pt, win.pl, win.dh, win.dw
 
 
 # As in im2col.py, inner loops index flat views with uint64 offsets so that they vectorise.

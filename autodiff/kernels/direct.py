@@ -12,12 +12,11 @@ values, and for tap ``t = (c, i, j)`` the input it reads is another contiguous r
 Runs are long (LeNet's 6 -> 16 layer at batch 64 on two threads: 320 values) and hold no
 padding columns, so the loops vectorise fully. Each pass over a run applies ``FB`` filters
 times ``TB`` taps (``_add_taps``): the ``TB`` input values loaded at ``k`` feed ``FB * TB``
-multiply-adds, where one filter at a time was bound by loads (LeNet's 6 -> 16 forward: 1.1 ms
-with one filter and the sample's planes laid out flat, 0.5 ms like this, one thread). Filters
-and taps are padded with zero weights to multiples of ``FB`` and ``TB`` (``_pack_weights``).
+multiply-adds, where one filter at a time was bound by loads. Filters and taps are padded with
+zero weights to multiples of ``FB`` and ``TB`` (``_pack_weights``).
 
 This is the fast path for small convolutions, where a GEMM only ``C * kh * kw`` deep runs far
-below the BLAS peak; ``conv.py`` decides when. Each kernel is one parallel loop over chunks: a
+below the BLAS peak (``supports`` says when). Each kernel is one parallel loop over chunks: a
 parallel region costs tens of microseconds to start, as much as a whole layer here.
 
 Shapes follow ``conv2d_forward``: ``x (N, C, H, W)``, ``w (F, C // groups, kh, kw)``,
@@ -30,11 +29,65 @@ import numpy as np
 from numba import njit, prange
 
 from . import _config
+from ._checks import ConvGeometry
 
-#: Filters and taps per pass over a run. 3 x 5 keeps the 15 weights, 3 sums and 5 inputs in
-#: registers. One thread, 4 filters against 3: LeNet's 6 -> 16 forward 5% faster, but its
-#: 1 -> 6 forward and 6 -> 16 input gradient (6 filters padded to 8) 20-25% slower.
+#: Filters and taps per pass over a run: 3 x 5 keeps the 15 weights, 3 sums and 5 inputs in
+#: registers, and pads LeNet's 6 filters less than 4 would.
 FB, TB = 3, 5
+
+
+def supports(g: ConvGeometry) -> bool:
+    """Stride 1, padding within the dilated kernel's reach, at most
+    ``_config.DIRECT_MAX_GROUP_WEIGHTS`` weights per group, and not depthwise (``depthwise.py``
+    is faster there) unless ``C == 1``."""
+    c = g.x_shape[1]
+    f, cg, kh, kw = g.w_shape
+    (dh, dw), (pt, pb, pl, pr) = g.window.dilation, g.window.padding
+    # backward_input pads gy by d * (k - 1) - p, which must not be negative
+    fits = max(pt, pb) <= dh * (kh - 1) and max(pl, pr) <= dw * (kw - 1)
+    small = f // g.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
+    return g.window.stride == (1, 1) and fits and small and (cg > 1 or c == 1)
+
+
+def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
+    """``y[n, f] = b[f] + sum over the group's channels of x[n, c] (*) w[f, c]``; b may be None."""
+    return _correlate(x, w, b, g.window.padding, g.window.dilation, g.groups, g.window.out_hw)
+
+
+def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """Gradient with respect to ``x``, shape ``g.x_shape``.
+
+    With stride 1 this is itself a stride-1 convolution, so it reuses the forward kernel: ``gy``
+    padded by ``d * (k - 1) - p`` on each side, correlated with the filters rotated by 180
+    degrees and with their ``F`` and ``C`` axes swapped within each group (``supports`` checks
+    that padding is not negative; wider padding only adds zeros to discard).
+    """
+    f, cg, kh, kw = w.shape
+    groups = g.groups
+    wt = w.reshape(groups, f // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
+    wt = np.ascontiguousarray(wt[..., ::-1, ::-1]).reshape(groups * cg, f // groups, kh, kw)
+    (dh, dw), (pt, pb, pl, pr) = g.window.dilation, g.window.padding
+    full = (dh * (kh - 1) - pt, dh * (kh - 1) - pb, dw * (kw - 1) - pl, dw * (kw - 1) - pr)
+    return _correlate(gy, wt, None, full, g.window.dilation, groups, g.x_shape[2:])
+
+
+def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """Gradient with respect to ``w``, shape ``g.w_shape``: per chunk, one dot product per filter
+    and tap over the chunk's output rows, then summed over chunks."""
+    n, c, h, wd = x.shape
+    f, cg, kh, kw = g.w_shape
+    groups, dilation = g.groups, g.window.dilation
+    pt, pb, pl, pr = g.window.padding
+    hp, wp = h + pt + pb, wd + pl + pr
+    off = _tap_offsets(g.w_shape, hp, wp, dilation)
+    chunks = _chunks(n, c * hp * wp * x.itemsize)
+    nfb, ntg = -(-f // groups // FB), off.size // TB
+    partial = np.zeros((chunks, groups, nfb, ntg, FB, TB), x.dtype)
+    _backward_weight_impl(gy, x, off, partial, pt, pl, hp, wp, chunks)
+    # (G, nfb, ntg, FB, TB) -> (G, nfb * FB, ntg * TB), then the real filters and taps
+    gw = partial.sum(axis=0).transpose(0, 1, 3, 2, 4).reshape(groups, nfb * FB, ntg * TB)
+    gw = gw[:, : f // groups, : cg * kh * kw]
+    return np.ascontiguousarray(gw).reshape(g.w_shape)
 
 
 def _pack_weights(w, groups) -> np.ndarray:
@@ -60,14 +113,15 @@ def _tap_offsets(w_shape, hp, wp, dilation) -> np.ndarray:
 
 def _chunks(n, sample_bytes) -> int:
     """How many chunks to cut ``n`` samples into: a multiple of the thread count (so no thread
-    idles through a last round) with each chunk's padded input under ``DIRECT_CHUNK_BYTES``."""
+    idles through a last round) with each chunk's padded input under
+    ``_config.DIRECT_CHUNK_BYTES``."""
     threads = numba.get_num_threads()
     by_size = -(-n * sample_bytes // _config.DIRECT_CHUNK_BYTES)
     return min(n, -(-max(by_size, 1) // threads) * threads)
 
 
-def direct_forward(x, w, b, padding, dilation, groups, out_hw) -> np.ndarray:
-    """``y[n, f] = b[f] + sum over the group's channels of x[n, c] (*) w[f, c]``; b may be None."""
+def _correlate(x, w, b, padding, dilation, groups, out_hw) -> np.ndarray:
+    """The forward on plain geometry: ``padding`` (top, bottom, left, right) >= 0."""
     n, c, h, wd = x.shape
     pt, pb, pl, pr = padding
     hp, wp = h + pt + pb, wd + pl + pr
@@ -77,40 +131,6 @@ def direct_forward(x, w, b, padding, dilation, groups, out_hw) -> np.ndarray:
     chunks = _chunks(n, c * hp * wp * x.itemsize)
     _forward_impl(x, _pack_weights(w, groups), off, bias, y, pt, pl, hp, wp, chunks)
     return y
-
-
-def direct_backward_input(gy, w, x_shape, padding, dilation, groups) -> np.ndarray:
-    """Gradient with respect to ``x``, shape ``x_shape``.
-
-    With stride 1 this is itself a stride-1 convolution, so it reuses the forward kernel: ``gy``
-    padded by ``d * (k - 1) - p`` on each side, correlated with the filters rotated by 180
-    degrees and with their ``F`` and ``C`` axes swapped within each group. Needs every padding
-    at most ``d * (k - 1)`` (``conv.py`` checks; wider padding only adds zeros to discard).
-    """
-    f, cg, kh, kw = w.shape
-    wt = w.reshape(groups, f // groups, cg, kh, kw).transpose(0, 2, 1, 3, 4)
-    wt = np.ascontiguousarray(wt[..., ::-1, ::-1]).reshape(groups * cg, f // groups, kh, kw)
-    (dh, dw), (pt, pb, pl, pr) = dilation, padding
-    full = (dh * (kh - 1) - pt, dh * (kh - 1) - pb, dw * (kw - 1) - pl, dw * (kw - 1) - pr)
-    return direct_forward(gy, wt, None, full, dilation, groups, x_shape[2:])
-
-
-def direct_backward_weight(gy, x, w_shape, padding, dilation, groups) -> np.ndarray:
-    """Gradient with respect to ``w``, shape ``w_shape``: per chunk, one dot product per filter
-    and tap over the chunk's output rows, then summed over chunks."""
-    n, c, h, wd = x.shape
-    f, cg, kh, kw = w_shape
-    pt, pb, pl, pr = padding
-    hp, wp = h + pt + pb, wd + pl + pr
-    off = _tap_offsets(w_shape, hp, wp, dilation)
-    chunks = _chunks(n, c * hp * wp * x.itemsize)
-    nfb, ntg = -(-f // groups // FB), off.size // TB
-    partial = np.zeros((chunks, groups, nfb, ntg, FB, TB), x.dtype)
-    _backward_weight_impl(gy, x, off, partial, pt, pl, hp, wp, chunks)
-    # (G, nfb, ntg, FB, TB) -> (G, nfb * FB, ntg * TB), then the real filters and taps
-    gw = partial.sum(axis=0).transpose(0, 1, 3, 2, 4).reshape(groups, nfb * FB, ntg * TB)
-    gw = gw[:, : f // groups, : cg * kh * kw]
-    return np.ascontiguousarray(gw).reshape(w_shape)
 
 
 @njit(**_config.JIT)

@@ -41,8 +41,9 @@ and each range is chunked so that one transformed buffer stays about cache-sized
 buffers are allocated once per range and reused by every chunk. The tile kernels are generic
 over float32/float64 and multiply only by small integers (exact); the fractions of ``G`` are
 applied in float64. The points +-2 make the transforms amplify rounding error more than
-F(2x2, 3x3) does: float32 results are off from float64 by 4e-6 to 9e-6 of their largest
-magnitude (RMS 1e-6 to 3e-6 of theirs), 10-20x im2col's error (see the tests).
+F(2x2, 3x3) does: several times torch's float32 error on realistic layers, where im2col's is
+about torch's (``python -m benchmarks.conv_tuning accuracy``), so it runs only on request
+(``ENABLED``).
 """
 
 import itertools
@@ -55,6 +56,7 @@ import numpy as np
 from numba import njit
 
 from . import _config
+from ._checks import ConvGeometry
 from .blas import one_thread
 
 # (G ⊗ G)[6 a + b, 3 i + j] = G[a, i] G[b, j], so that G w G^T is one GEMM over all filters.
@@ -71,7 +73,80 @@ _G = np.array(
 _GG = np.kron(_G, _G)
 
 
-def winograd_forward(x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tuple) -> np.ndarray:
+#: Off by default: F(4x4, 3x3)'s float32 error is several times torch's, past the twice torch's
+#: that a fast path may cost (tests/kernels/test_conv_accuracy.py). Set True to trade that
+#: accuracy for speed on wide 3x3 layers; read when a convolution chooses its algorithm.
+ENABLED = False
+
+
+def supports(g: ConvGeometry) -> bool:
+    """When ``ENABLED``: 3x3 filters, stride 1, dilation 1, one group, at least
+    ``_config.WINOGRAD_MIN_CHANNELS`` channels each way and
+    ``_config.WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(C, F)`` output pixels per plane."""
+    win = g.window
+    if not ENABLED or (win.kh, win.kw) != (3, 3) or win.stride != (1, 1) or win.dilation != (1, 1):
+        return False
+    c, f = g.x_shape[1], g.w_shape[0]
+    wide = min(c, f) >= _config.WINOGRAD_MIN_CHANNELS
+    tiled = win.oh * win.ow >= _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL * max(c, f)
+    return g.groups == 1 and wide and tiled
+
+
+def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
+    """``y (N, F, oh, ow)`` from ``x (N, C, H, W)``, ``w (F, C, 3, 3)``, ``b (F,)`` or None."""
+    return _correlate(x, w, b, g.window.padding, g.window.out_hw)
+
+
+def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """Gradient with respect to ``x``, shape ``g.x_shape``.
+
+    The "full" correlation of ``gy`` (N, F, oh, ow) with ``w`` (F, C, 3, 3) rotated by 180
+    degrees and transposed to (C, F, 3, 3), padded by ``2 - p`` per side; dtype of ``gy``.
+    """
+    top, bottom, left, right = g.window.padding
+    w_rot = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
+    flipped = (2 - top, 2 - bottom, 2 - left, 2 - right)
+    return _correlate(gy, w_rot, None, flipped, g.x_shape[2:])
+
+
+def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """Gradient with respect to ``w``: shape (F, C, 3, 3), dtype of ``x``.
+
+    ``gy`` is (N, F, oh, ow) and ``x`` (N, C, H, W), both C-contiguous. Per chunk,
+    ``gu += v @ (A gy A^T)`` over tiles, then ``gw = G^T gu G``.
+    """
+    padding = g.window.padding
+    n, c = x.shape[:2]
+    f, oh, ow = gy.shape[1:]
+    th, cols = -(-oh // 4), -(-ow // 4) + 1
+    tiles = (th + 1) * cols
+    chunk = _chunk(n, max(c, f), tiles, x.itemsize)
+
+    def samples(lo: int, hi: int) -> np.ndarray:
+        v_buf = np.empty(36 * c * chunk * tiles, x.dtype)
+        g_buf = np.empty(36 * f * chunk * tiles, x.dtype)
+        gu = np.zeros((36, c, f), x.dtype)
+        part = np.empty_like(gu)
+        for n0 in range(lo, hi, chunk):
+            nb = min(chunk, hi - n0)
+            v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
+            _input_transform_impl(
+                x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles)
+            )
+            _clear_spare_slots_impl(v, th, cols)
+            g = g_buf[: 36 * f * nb * tiles].reshape(36, nb * tiles, f)
+            _grad_transform_impl(gy[n0 : n0 + nb], g, th, cols)
+            np.matmul(v, g, out=part)
+            gu += part
+        return gu
+
+    # gw[f, c, i, j] = sum_k (G ⊗ G)[k, 3 i + j] gu[k, c, f], in float64 as filter_transform.
+    gu = sum(_split(samples, n, chunk)).reshape(36, c * f)
+    gw = (_GG.T @ gu.astype(np.float64)).reshape(9, c, f)
+    return np.ascontiguousarray(gw.transpose(2, 1, 0).reshape(f, c, 3, 3), dtype=x.dtype)
+
+
+def _correlate(x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tuple) -> np.ndarray:
     """Cross-correlate ``x`` with 3x3 filters ``w``, stride 1, by Winograd F(4x4, 3x3).
 
     Parameters
@@ -116,54 +191,6 @@ def winograd_forward(x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tu
     return y
 
 
-def winograd_backward_input(gy: np.ndarray, w: np.ndarray, x_shape: tuple, padding: tuple):
-    """Gradient of ``winograd_forward`` with respect to ``x``, shape ``x_shape``.
-
-    The "full" correlation of ``gy`` (N, F, oh, ow) with ``w`` (F, C, 3, 3) rotated by 180
-    degrees and transposed to (C, F, 3, 3), padded by ``2 - p`` per side; dtype of ``gy``.
-    """
-    top, bottom, left, right = padding
-    w_rot = w[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)
-    flipped = (2 - top, 2 - bottom, 2 - left, 2 - right)
-    return winograd_forward(gy, w_rot, None, flipped, x_shape[2:])
-
-
-def winograd_backward_weight(gy: np.ndarray, x: np.ndarray, padding: tuple) -> np.ndarray:
-    """Gradient of ``winograd_forward`` with respect to ``w``: shape (F, C, 3, 3), dtype of ``x``.
-
-    ``gy`` is (N, F, oh, ow) and ``x`` (N, C, H, W), both C-contiguous; ``padding`` as in the
-    forward. Per chunk, ``gu += v @ (A gy A^T)`` over tiles, then ``gw = G^T gu G``.
-    """
-    n, c = x.shape[:2]
-    f, oh, ow = gy.shape[1:]
-    th, cols = -(-oh // 4), -(-ow // 4) + 1
-    tiles = (th + 1) * cols
-    chunk = _chunk(n, max(c, f), tiles, x.itemsize)
-
-    def samples(lo: int, hi: int) -> np.ndarray:
-        v_buf = np.empty(36 * c * chunk * tiles, x.dtype)
-        g_buf = np.empty(36 * f * chunk * tiles, x.dtype)
-        gu = np.zeros((36, c, f), x.dtype)
-        part = np.empty_like(gu)
-        for n0 in range(lo, hi, chunk):
-            nb = min(chunk, hi - n0)
-            v = v_buf[: 36 * c * nb * tiles].reshape(36, c, nb * tiles)
-            _input_transform_impl(
-                x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, _block(tiles)
-            )
-            _clear_spare_slots_impl(v, th, cols)
-            g = g_buf[: 36 * f * nb * tiles].reshape(36, nb * tiles, f)
-            _grad_transform_impl(gy[n0 : n0 + nb], g, th, cols)
-            np.matmul(v, g, out=part)
-            gu += part
-        return gu
-
-    # gw[f, c, i, j] = sum_k (G ⊗ G)[k, 3 i + j] gu[k, c, f], in float64 as filter_transform.
-    gu = sum(_split(samples, n, chunk)).reshape(36, c * f)
-    gw = (_GG.T @ gu.astype(np.float64)).reshape(9, c, f)
-    return np.ascontiguousarray(gw.transpose(2, 1, 0).reshape(f, c, 3, 3), dtype=x.dtype)
-
-
 def _split(samples, n: int, chunk: int) -> list:
     """``[samples(lo, hi), ...]`` over contiguous ranges covering ``range(n)``, in parallel.
 
@@ -171,9 +198,8 @@ def _split(samples, n: int, chunk: int) -> list:
     each running the whole pipeline single-threaded, with BLAS limited to one thread meanwhile.
     Why not numba-parallel transforms around multithreaded GEMMs: OpenBLAS's workers spin after
     each GEMM and the numba workers then share the cores with them, and 36 GEMMs of 64 x 64 x
-    ~200 split poorly over threads. Forward on 32x64x32x32 float32 with 64 filters, 2 cores
-    (first version of these kernels): 9-10 ms this way, 11-14 ms the other. The BLAS limit is
-    process-wide: BLAS calls from other threads meanwhile run on one thread too.
+    ~200 split poorly over threads. The BLAS limit is process-wide: BLAS calls from other
+    threads meanwhile run on one thread too.
     """
     workers = max(1, min(numba.get_num_threads(), -(-n // chunk)))
     if workers == 1:
@@ -224,8 +250,7 @@ def _chunk(n: int, channels: int, tiles: int, itemsize: int) -> int:
     One transformed buffer (``36 * channels * tiles`` values per sample) stays under
     ``_TILE_BUFFER_BYTES``, unless that leaves the GEMMs fewer tile columns than ``channels``:
     each chunk's GEMMs read all of ``u`` (``36 * F * C`` values), so thinner ones only stream
-    filters (512 channels on 16x16: 2x slower than im2col with 1-sample chunks). Never over
-    ``_config.COLS_BUDGET_BYTES``, and at least 1.
+    filters. Never over ``_config.COLS_BUDGET_BYTES``, and at least 1.
     """
     per_sample = 36 * channels * tiles * itemsize
     nb = max(_TILE_BUFFER_BYTES // per_sample, -(-channels // tiles))
@@ -234,8 +259,7 @@ def _chunk(n: int, channels: int, tiles: int, itemsize: int) -> int:
 
 # Bytes of one transformed buffer per chunk: the transforms write and read these buffers at
 # cache speed only while chunks are small, and the GEMMs get thin (per-call overhead) when they
-# are too small. 32x64x32x32 float32 with 64 filters, 2 cores: forward 7.2-7.6 ms with 1 to 2
-# MiB, 8.3 with 4 MiB; weight gradient 8.0-8.2 ms with 1 to 2 MiB, 8.8 with 4 MiB.
+# are too small (python -m benchmarks.tuning tile_buffer).
 _TILE_BUFFER_BYTES = 2 * 2**20
 
 
@@ -254,9 +278,9 @@ _SCRATCH_ELEMENTS = 2**15
 # plane p, the slot one band down, ``u + cols``, and the input columns ``4 u .. 4 u + 5`` of a
 # row laid out with 4 columns per slot then sit at fixed distances from the block's start, so
 # each transform step is one long loop over the block (loops over one row of tiles are too
-# short for LLVM's vector body and run scalar: the input transform took twice as long that
-# way). The spare band and column cost ``1 / th + 1 / tw`` more GEMM work. Flat views and
-# uint64 offsets as in im2col.py keep numba's negative-index checks out of the loops.
+# short for LLVM's vector body and run scalar). The spare band and column cost
+# ``1 / th + 1 / tw`` more GEMM work. Flat views and uint64 offsets as in im2col.py keep
+# numba's negative-index checks out of the loops.
 
 
 @njit(**_config.JIT, inline="always")
@@ -479,9 +503,10 @@ def _grad_transform_impl(gy, g, th, cols):
     """``g[k, (n, u), f] = (A gy_tile A^T)[k]`` for the 4x4 tile of ``gy[n, f]`` at slot u.
 
     ``gy`` is (nb, F, oh, ow), ``g`` is (36, nb * (th + 1) * cols, F): filters innermost, so
-    the weight gradient's GEMMs are ``v @ g`` with neither operand transposed (1.8x faster in
-    OpenBLAS than ``v @ g^T`` here). Entries past the edge of ``gy`` and the spare band and
-    column of each plane are zero, so they add nothing to the weight gradient.
+    the weight gradient's GEMMs are ``v @ g`` with neither operand transposed (faster in
+    OpenBLAS than ``v @ g^T``: ``python -m benchmarks.conv_tuning gemm_layouts``). Entries past
+    the edge of ``gy`` and the spare band and column of each plane are zero, so they add nothing
+    to the weight gradient.
     """
     nb, f, oh, ow = gy.shape
     gyf = gy.ravel()

@@ -16,7 +16,7 @@ from autodiff.errors import ShapeError
 from autodiff.function import Function
 from autodiff.kernels.blas import matmul as _matmul
 from autodiff.ops._args import dim as _dim
-from autodiff.ops._args import promote
+from autodiff.ops._args import is_tensor, promote
 
 __all__ = [
     "linear",
@@ -112,9 +112,17 @@ def linear(x, w, b=None):
 
     Raises
     ------
-    ValueError
+    TypeError
+        x or w is not a Tensor (a list, an ndarray), or b is neither a Tensor nor None; or
+        their dtypes differ.
+    ShapeError (a ValueError)
         The feature sizes do not agree, or w or b has the wrong rank.
     """
+    if not (is_tensor(x) and is_tensor(w) and (b is None or is_tensor(b))):
+        got = ", ".join(type(t).__name__ for t in (x, w, b))
+        raise TypeError(
+            f"linear: input, weight and bias must be Tensors (bias may be None), got {got}"
+        )
     if w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[1]:
         raise ShapeError(
             f"linear: input of shape {x.shape} {x.dtype} does not fit weight of shape "

@@ -132,7 +132,7 @@ class Std(Function):
 
     @staticmethod
     def forward(ctx, x, axes=None, keepdim=False, correction=1):
-        centred = x - x.mean(axis=axes, keepdims=True)
+        centred = _centred(x, axes)
         dof = _count(x.shape, axes) - correction
         squares = (centred * centred).sum(axis=axes, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):  # no degrees of freedom: inf, nan
@@ -144,10 +144,20 @@ class Std(Function):
     def backward(ctx, g):
         x, out = ctx.saved
         y = keep_dims(out, x.shape, ctx.axes)
-        centred = x - x.mean(axis=ctx.axes, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             scale = np.where(y == 0, 0, keep_dims(g, x.shape, ctx.axes) / (y * ctx.dof))
-        return scale * centred
+        return scale * _centred(x, ctx.axes)
+
+
+def _centred(x, axes):
+    """x less its mean over `axes`, exactly 0 on a slice of equal values: the mean is taken of x
+    less the slice's first element, so rounding in the mean leaves no spread behind (a spread of
+    1e-16 would make the std's gradient a unit vector where it is 0)."""
+    if x.size == 0:
+        return x - x.mean(axis=axes, keepdims=True)
+    first = tuple(slice(0, 1) if axes is None or i in axes else slice(None) for i in range(x.ndim))
+    shifted = x - x[first]
+    return shifted - shifted.mean(axis=axes, keepdims=True)
 
 
 # ---- sums and means ------------------------------------------------------------------------------

@@ -90,7 +90,9 @@ class BasicIndex(Function):
     @staticmethod
     def forward(ctx, x, index):
         ctx.shape, ctx.dtype, ctx.index = x.shape, x.dtype, index
-        return x[index]
+        items = index if isinstance(index, tuple) else (index,)
+        # an int for every dim makes numpy copy out a scalar; a trailing Ellipsis keeps a 0-d view
+        return x[items if any(i is Ellipsis for i in items) else (*items, Ellipsis)]
 
     @staticmethod
     def backward(ctx, g):

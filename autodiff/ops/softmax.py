@@ -17,11 +17,14 @@ __all__ = ["softmax", "log_softmax", "softmin"]
 
 
 class Softmax(Function):
-    """exp(x) / sum(exp(x)) along `dim`, with the max subtracted so exp cannot overflow."""
+    """exp(x) / sum(exp(x)) along `dim`, with the max subtracted so exp cannot overflow.
+
+    The max starts from -inf, its identity, so that a zero-length `dim` gives an empty result
+    (as in PyTorch) where numpy's max would refuse the empty slices."""
 
     @staticmethod
     def forward(ctx, x, dim=-1):
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = np.exp(x - x.max(axis=dim, keepdims=True, initial=-np.inf))
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.save(y)
         ctx.dim = dim
@@ -34,12 +37,15 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    """x - logsumexp(x) along `dim`; its own rule because log(softmax(x)) underflows to -inf."""
+    """x - logsumexp(x) along `dim`; its own rule because log(softmax(x)) underflows to -inf.
+    A zero-length `dim` gives an empty result, as `Softmax`."""
 
     @staticmethod
     def forward(ctx, x, dim=-1):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted = x - x.max(axis=dim, keepdims=True, initial=-np.inf)
+        if x.size:  # else the empty slices' sums are 0, whose log would warn
+            shifted -= np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        y = shifted
         ctx.save(y)
         ctx.dim = dim
         return y

@@ -179,6 +179,45 @@ def resblock(case: Case, a: Arrays) -> Step:
     return step
 
 
+def cnn32(case: Case, a: Arrays) -> Step:
+    """Stages of (conv-BN-relu) x2 and max-pool, a dense head, cross-entropy, SGD, by hand."""
+    x, t = a["x"], a["y"]
+    p = {k: v for k, v in a.items() if k not in ("x", "y")}
+    n, layers = x.shape[0], 2 * len(case.params["stages"])
+
+    def step():
+        h, saved = x, []
+        for i in range(1, layers + 1):
+            c, cols = L.conv2d_forward(h, p[f"w{i}"], None, pad=1)
+            b, bn = L.batch_norm_forward(c, p[f"g{i}"], p[f"be{i}"])
+            r = np.maximum(b, 0)
+            saved.append((h.shape, cols, bn, r))
+            h = r
+            if i % 2 == 0:
+                h, idx = L.max_pool2d_forward(r, 2)
+                saved.append(idx)
+        flat = h.reshape(n, -1)
+        loss, g = L.cross_entropy(L.linear_forward(flat, p["fw"], p["fb"]), t)
+
+        g, gw, gb = L.linear_backward(g, flat, p["fw"])
+        grads = {"fw": gw, "fb": gb}
+        g = g.reshape(h.shape)
+        for i in range(layers, 0, -1):
+            if i % 2 == 0:
+                g = L.max_pool2d_backward(g, saved.pop(), 2)
+            shape, cols, bn, r = saved.pop()
+            g, grads[f"g{i}"], grads[f"be{i}"] = L.batch_norm_backward(
+                L.relu_backward(g, r), bn, p[f"g{i}"]
+            )
+            g, grads[f"w{i}"], _ = L.conv2d_backward(
+                g, cols, shape, p[f"w{i}"], pad=1, need_gx=i > 1
+            )
+        _sgd(p, grads)
+        return {"loss": loss, **grads}
+
+    return step
+
+
 def machine_matmul(case: Case, a: Arrays) -> Step:
     """One float32 BLAS product: the machine's practical FLOP rate."""
     x, y = a["a"], a["b"]
@@ -214,6 +253,7 @@ PEER = Peer(
         "conv_fwdbwd": conv_fwdbwd,
         "maxpool": maxpool,
         "resblock": resblock,
+        "cnn32": cnn32,
         "machine_matmul": machine_matmul,
         "machine_copy": machine_copy,
     },

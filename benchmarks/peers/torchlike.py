@@ -150,24 +150,45 @@ def maxpool(api: TorchLike, case: Case, a: Arrays) -> Step:
     return _backward(api.leaves(a, ("x",)), lambda x: F.max_pool2d(x, 2).sum())
 
 
+def _conv_bn(F: ModuleType, h: object, p: dict[str, object], i: int) -> object:
+    """Bias-free 3x3 convolution ``w{i}``, then F.batch_norm in training mode (batch
+    statistics, no running stats) with scale ``g{i}`` and shift ``be{i}``."""
+    h = F.conv2d(h, p[f"w{i}"], padding=1)
+    return F.batch_norm(h, None, None, p[f"g{i}"], p[f"be{i}"], training=True, eps=1e-5)
+
+
 def resblock(api: TorchLike, case: Case, a: Arrays) -> Step:
-    """Basic block with F.batch_norm in training mode (batch statistics, no running stats)."""
+    """Basic block: conv-BN-relu-conv-BN, plus the input, relu, mean, SGD."""
     F = api.functional()
     x = api.tensor(a["x"], False)
     p = {k: api.tensor(v, True) for k, v in a.items() if k != "x"}
 
-    def bn(h, g, b):
-        return F.batch_norm(h, None, None, g, b, training=True, eps=1e-5)
-
     def loss():
-        h = F.relu(bn(F.conv2d(x, p["w1"], padding=1), p["g1"], p["be1"]))
-        h = bn(F.conv2d(h, p["w2"], padding=1), p["g2"], p["be2"])
+        h = _conv_bn(F, F.relu(_conv_bn(F, x, p, 1)), p, 2)
         return F.relu(h + x).mean()
 
     return _train(api, p, loss)
 
 
-_CASES = (jgraph, chain, matmul, mlp, lenet, conv_fwd, conv_fwdbwd, maxpool, resblock)
+def cnn32(api: TorchLike, case: Case, a: Arrays) -> Step:
+    """VGG-style: stages of (conv-BN-relu) x2 and a 2x2 max-pool, F.linear, cross-entropy."""
+    F = api.functional()
+    x, t = api.tensor(a["x"], False), api.tensor(a["y"], False)
+    p = {k: api.tensor(v, True) for k, v in a.items() if k not in ("x", "y")}
+    n, layers = a["x"].shape[0], 2 * len(case.params["stages"])
+
+    def loss():
+        h = x
+        for i in range(1, layers + 1):
+            h = F.relu(_conv_bn(F, h, p, i))
+            if i % 2 == 0:
+                h = F.max_pool2d(h, 2)
+        return F.cross_entropy(F.linear(h.reshape(n, -1), p["fw"], p["fb"]), t)
+
+    return _train(api, p, loss)
+
+
+_CASES = (jgraph, chain, matmul, mlp, lenet, conv_fwd, conv_fwdbwd, maxpool, resblock, cnn32)
 
 
 def builders(api: TorchLike) -> dict[str, Builder]:

@@ -21,6 +21,7 @@ x = np.ones((2, 2, 6, 6), np.float32)
 for stride in (1, 2):  # direct loops, then im2col
     y, saved = k.conv2d_forward(x, np.ones((2, 2, 3, 3), np.float32), None, stride, 1)
     k.conv2d_backward(y, saved)
+k.winograd.ENABLED = True  # off by default
 wide = np.ones((2, 32, 8, 8), np.float32)  # Winograd (3x3 over 32 channels)
 y, saved = k.conv2d_forward(wide, np.ones((32, 32, 3, 3), np.float32), None, 1, 1)
 k.conv2d_backward(y, saved)

@@ -8,14 +8,10 @@ import os
 import numpy as np
 import pytest
 
-from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward
+from autodiff.kernels import _config, conv2d_backward, conv2d_forward
 from autodiff.kernels import winograd as winograd_module
-from autodiff.kernels.winograd import (
-    filter_transform,
-    winograd_backward_input,
-    winograd_backward_weight,
-    winograd_forward,
-)
+from autodiff.kernels._checks import conv_geometry
+from autodiff.kernels.winograd import backward_input, backward_weight, filter_transform, forward
 
 from . import reference as ref
 
@@ -52,18 +48,22 @@ def out_hw(case):
     return h + top + bottom - 2, w + left + right - 2
 
 
+def geometry(case, dtype=np.float64):
+    """The case's geometry, as conv2d_forward gives it to the algorithms."""
+    x_shape, f, padding = case
+    return conv_geometry("test", x_shape, (f, x_shape[1], 3, 3), dtype, 1, padding, 1, 1)
+
+
 def winograd(case, x, w, b, gy):
-    """y, gx, gw from the Winograd functions directly."""
-    padding = case[2]
-    y = winograd_forward(x, w, b, padding, out_hw(case))
-    gx = winograd_backward_input(gy, w, x.shape, padding)
-    gw = winograd_backward_weight(gy, x, padding)
-    return y, gx, gw
+    """y, gx, gw from the Winograd algorithm directly."""
+    g = geometry(case, x.dtype)
+    return forward(x, w, b, g), backward_input(gy, w, g), backward_weight(gy, x, g)
 
 
 def conv2d(monkeypatch, case, x, w, b, gy, min_channels):
     """y, gx, gw, gb from conv2d with ``_config.WINOGRAD_MIN_CHANNELS = min_channels``, any size."""
     with monkeypatch.context() as m:
+        m.setattr(winograd_module, "ENABLED", True)
         m.setattr(_config, "WINOGRAD_MIN_CHANNELS", min_channels)
         m.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", 0)
         m.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", 0)
@@ -95,9 +95,11 @@ def test_matches_direct_loop(case):
 def test_conv2d_dispatches_and_matches_im2col(monkeypatch, case):
     x, w, b, gy = make(case)
     calls = []
-    for name in ("winograd_forward", "winograd_backward_input", "winograd_backward_weight"):
-        real = getattr(conv, name)
-        monkeypatch.setattr(conv, name, lambda *a, real=real: calls.append(a) or real(*a))
+    for name in ("forward", "backward_input", "backward_weight"):
+        real = getattr(winograd_module, name)
+        monkeypatch.setattr(
+            winograd_module, name, lambda *a, real=real: calls.append(a) or real(*a)
+        )
     got = conv2d(monkeypatch, case, x, w, b, gy, min_channels=1)
     assert len(calls) == 3
     expected = conv2d(monkeypatch, case, x, w, b, gy, min_channels=2**62)
@@ -120,8 +122,9 @@ def test_other_geometries_keep_im2col(monkeypatch, w_shape, stride, dilation, gr
     def fail(*args):
         raise AssertionError("Winograd called outside 3x3, stride 1, dilation 1, groups 1")
 
-    for name in ("winograd_forward", "winograd_backward_input", "winograd_backward_weight"):
-        monkeypatch.setattr(conv, name, fail)
+    for name in ("forward", "backward_input", "backward_weight"):
+        monkeypatch.setattr(winograd_module, name, fail)
+    monkeypatch.setattr(winograd_module, "ENABLED", True)
     monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", 1)
     monkeypatch.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", 0)
     x = np.ones((2, 4, 9, 9))
@@ -142,8 +145,7 @@ def test_dtype_is_preserved(case, dtype):
 def test_float32_error_stays_near_float32_rounding(channels):
     # Error against float64 on a realistic layer, relative to the largest magnitude: the points
     # +-2 scale tile entries by up to 100 (B^T d B) and 64 (A^T m A) before they cancel, which
-    # costs about 4 bits over im2col. Measured for y, gx, gw: 4.3e-6, 3.8e-6, 3.5e-6 at 64
-    # channels, 8.7e-6, 5.4e-6, 4.6e-6 at 256 (im2col: 2e-7 to 7e-7); RMS error 1e-6 to 3e-6.
+    # costs about 4 bits over im2col (python -m benchmarks.conv_tuning accuracy).
     case = ((4, channels, 14, 13), 32, (1, 1, 1, 1))
     x, w, b, gy = make(case)
     exact = winograd(case, x, w, b, gy)
@@ -179,7 +181,7 @@ def test_backward_is_the_adjoint_of_forward():
     x, w, _, gy = make(case)
     dx, dw, _, _ = make(case, seed=1)
     _, gx, gw = winograd(case, x, w, None, gy)
-    fwd = lambda a, f: winograd_forward(a, f, None, case[2], out_hw(case))  # noqa: E731
+    fwd = lambda a, f: forward(a, f, None, geometry(case))  # noqa: E731
     assert np.isclose(np.vdot(gy, fwd(dx, w)), np.vdot(gx, dx))
     assert np.isclose(np.vdot(gy, fwd(x, dw)), np.vdot(gw, dw))
 
@@ -227,7 +229,7 @@ def test_against_torch(case):
 def _forward_in_child(queue):
     case = CASES[3]
     x, w, b, _ = make(case)
-    queue.put(winograd_forward(x, w, b, case[2], out_hw(case)))
+    queue.put(forward(x, w, b, geometry(case)))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -239,7 +241,7 @@ def test_a_forked_child_gets_its_own_worker_threads(monkeypatch):
     monkeypatch.setattr(winograd_module, "_POOL", None)
     case = CASES[3]
     x, w, b, _ = make(case)
-    expected = winograd_forward(x, w, b, case[2], out_hw(case))
+    expected = forward(x, w, b, geometry(case))
     assert winograd_module._POOL is not None
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()

@@ -1,4 +1,8 @@
+import io
 import os
+import subprocess
+import sys
+import time
 import zipfile
 from collections import OrderedDict
 
@@ -193,3 +197,152 @@ def test_load_rejects_files_not_written_by_save(tmp_path, kind):
             np.save(f, np.frombuffer(b"{not json", np.uint8))
     with pytest.raises(ValueError, match="file.npz"):
         nn.load(path)
+
+
+# ---- stale temporaries of killed saves (issue 12, defect 7) -----------------------------------
+
+_OLD = 3600.0  # seconds: older than any save in progress could have left its temporary
+
+
+def _temporary(directory, name, digits="0123456789ab", age=_OLD):
+    """A file named as a save's temporary of `name`, last modified `age` seconds ago."""
+    tmp = directory / f".{name}.{digits}.tmp"
+    tmp.write_bytes(b"PK\x03\x04 half a zip")
+    os.utime(tmp, (time.time() - age, time.time() - age))
+    return tmp
+
+
+def test_a_save_removes_the_temporaries_that_killed_saves_left(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    for digits in ("0123456789ab", "ba9876543210"):
+        _temporary(tmp_path, "ckpt.npz", digits)
+    nn.save({"v": 1}, path)
+    assert _files(tmp_path) == ["ckpt.npz"]
+    assert nn.load(path) == {"v": 1}
+
+
+def test_a_save_leaves_every_other_file_alone(tmp_path):
+    others = [
+        _temporary(tmp_path, "other.npz"),  # another target's
+        _temporary(tmp_path, "ckpt.npz", "0123456789AB"),  # not our hex digits
+        _temporary(tmp_path, "ckpt.npz", "0123456789"),  # not 12 of them
+        _temporary(tmp_path, "ckpt.npz", age=0.0),  # may be a save that has not locked it yet
+    ]
+    stray = tmp_path / "ckpt.npz.0123456789ab.tmp"  # no leading dot: not ours
+    stray.write_bytes(b"user data")
+    os.utime(stray, (time.time() - _OLD, time.time() - _OLD))
+    nn.save({"v": 1}, tmp_path / "ckpt.npz")
+    assert all(p.exists() for p in [*others, stray])
+
+
+_SLOW_SAVE = """
+import sys, time
+import numpy as np
+from autodiff import serialization
+
+def write_then_hang(f, arrays):
+    f.write(b"PK half a zip")
+    f.flush()
+    print("writing", flush=True)
+    time.sleep(600)
+
+serialization._write_arrays = write_then_hang
+serialization.save({"w": np.zeros(3)}, sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(os.name == "nt", reason="saves lock their temporaries with POSIX flock")
+def test_the_temporary_of_a_live_save_is_kept_and_removed_once_its_process_is_killed(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    child = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_SAVE, str(path)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline() == "writing\n"
+        (tmp,) = [tmp_path / name for name in _files(tmp_path)]
+        os.utime(tmp, (time.time() - _OLD, time.time() - _OLD))  # as if writing for an hour
+        nn.save({"v": 1}, path)
+        assert tmp.exists()  # locked by the live save
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()
+    nn.save({"v": 2}, path)
+    assert _files(tmp_path) == ["ckpt.npz"]
+    assert nn.load(path) == {"v": 2}
+
+
+# ---- hostile files: ValueError, before any recursion or allocation runs away -------------------
+
+
+def _write_checkpoint(path, meta: bytes, entries=()):
+    with zipfile.ZipFile(path, "w") as z:
+        with z.open("__autodiff__.npy", "w") as f:
+            np.save(f, np.frombuffer(meta, np.uint8))
+        for name, data in entries:
+            with z.open(name, "w") as f:
+                f.write(data)
+
+
+@pytest.mark.parametrize("where", ["json", "structure"])
+def test_load_of_deeply_nested_metadata_raises_value_error(tmp_path, where):
+    path = tmp_path / "deep.npz"
+    if where == "json":
+        meta = b"[" * 100_000 + b"]" * 100_000
+    else:
+        node = '{"kind": "value", "value": 1}'
+        for _ in range(5000):
+            node = '{"kind": "list", "items": [' + node + "]}"
+        meta = ('{"format": "autodiff-state", "version": 1, "root": ' + node + "}").encode()
+    _write_checkpoint(path, meta)
+    with pytest.raises(ValueError, match="deep.npz.*RecursionError"):
+        nn.load(path)
+
+
+def test_save_of_a_deeply_nested_object_raises_type_error(tmp_path):
+    obj = [1]
+    for _ in range(100_000):
+        obj = [obj]
+    with pytest.raises(TypeError, match="nested too deeply"):
+        nn.save(obj, tmp_path / "deep.npz")
+    assert _files(tmp_path) == []
+
+
+def test_load_refuses_an_array_header_larger_than_the_file_before_allocating(tmp_path):
+    header = io.BytesIO()
+    shape = (100_000_000_000,)  # 745 GiB of float64
+    np.lib.format.write_array_header_1_0(
+        header, {"descr": "<f8", "fortran_order": False, "shape": shape}
+    )
+    meta = b'{"format": "autodiff-state", "version": 1, "root": {"kind": "ndarray", "key": "a0"}}'
+    path = tmp_path / "huge.npz"
+    _write_checkpoint(path, meta, [("a0.npy", header.getvalue() + bytes(64))])
+    with pytest.raises(ValueError, match=r"huge.npz.*'a0.npy' declares an array of shape"):
+        nn.load(path)
+
+
+def test_load_refuses_an_entry_whose_declared_size_no_compression_explains(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    nn.save({"w": np.arange(1000.0)}, path)
+    data = bytearray(path.read_bytes())
+    # the central directory's uncompressed size of the first entry: 4 GiB - 1
+    directory = data.index(b"PK\x01\x02")
+    data[directory + 24 : directory + 28] = (2**32 - 2).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="declares 4294967294 bytes"):
+        nn.load(path)
+
+
+def test_a_recompressed_checkpoint_still_loads(tmp_path):
+    """Deflated entries may hold more than the file's size (up to deflate's ratio)."""
+    path, packed = tmp_path / "ckpt.npz", tmp_path / "packed.npz"
+    nn.save({"w": np.zeros(100_000)}, path)
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    assert os.path.getsize(packed) < 800_000
+    np.testing.assert_array_equal(nn.load(packed)["w"], np.zeros(100_000))

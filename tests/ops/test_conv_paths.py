@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
-from autodiff.kernels import _config, conv
+from autodiff.kernels import _config, conv, winograd
 from autodiff.ops.conv import conv2d
 
 NEVER, ALWAYS = 2**62, 0
@@ -19,7 +19,7 @@ PATHS = {
         "WINOGRAD_MIN_CHANNELS": 1,
         "WINOGRAD_MIN_PIXELS_PER_CHANNEL": 0,
     },
-    "im2col": {"DIRECT_MAX_GROUP_WEIGHTS": ALWAYS, "WINOGRAD_MIN_CHANNELS": NEVER},
+    "im2col_gemm": {"DIRECT_MAX_GROUP_WEIGHTS": ALWAYS, "WINOGRAD_MIN_CHANNELS": NEVER},
 }
 
 
@@ -28,12 +28,13 @@ PATHS = {
 def test_gradcheck_on_each_path(monkeypatch, path, padding):
     for name, value in PATHS[path].items():
         monkeypatch.setattr(_config, name, value)
+    monkeypatch.setattr(winograd, "ENABLED", path == "winograd")
     taken = []
-    choose = conv._path
-    monkeypatch.setattr(conv, "_path", lambda saved: taken.append(choose(saved)) or taken[-1])
+    choose = conv.choose
+    monkeypatch.setattr(conv, "choose", lambda g: taken.append(choose(g).__name__) or choose(g))
     rng = np.random.default_rng(0)
     x = ad.tensor(rng.standard_normal((2, 3, 6, 7)), requires_grad=True)
     w = ad.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
     b = ad.tensor(rng.standard_normal(4), requires_grad=True)
     ad.gradcheck(lambda x, w, b: conv2d(x, w, b, padding=padding), [x, w, b])
-    assert set(taken) == {path}
+    assert set(taken) == {f"autodiff.kernels.{path}"}
