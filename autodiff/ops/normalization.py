@@ -146,6 +146,8 @@ def batch_norm(
     }
     for name, t in named.items():
         _check_param(op, input, name, t, (n_channels,))
+    if input.data.size == 0:  # an empty batch normalises to nothing, statistics untouched
+        return input.clone()
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: running_mean and running_var are needed when not training")

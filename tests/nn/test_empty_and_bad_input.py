@@ -75,3 +75,18 @@ def test_batch_norm_on_an_empty_batch_gives_an_empty_output_as_torch(shape, trai
     assert tuple(theirs.shape) == y.shape
     assert their_layer.num_batches_tracked.item() == layer.num_batches_tracked.item()
     np.testing.assert_array_equal(their_layer.running_mean.numpy(), layer.running_mean.data)
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_functional_batch_norm_of_an_empty_batch_is_empty_as_torch(training):
+    torch = pytest.importorskip("torch")
+    mean, var = ad.zeros(3), ad.ones(3)
+    x = ad.zeros(0, 3, 4, requires_grad=True)
+    out = F.batch_norm(x, mean, var, training=training)
+    expected = torch.nn.functional.batch_norm(
+        torch.zeros(0, 3, 4), torch.zeros(3), torch.ones(3), training=training
+    )
+    assert out.shape == tuple(expected.shape) and out.dtype == ad.float32
+    out.sum().backward()
+    assert x.grad.shape == (0, 3, 4)
+    assert mean.data.tolist() == [0, 0, 0] and var.data.tolist() == [1, 1, 1]
