@@ -30,9 +30,9 @@ tuning, no BLAS thread limit that could slow another thread's work. The settings
     disabled by any ``mallopt`` call, stays off). glibc only.
 
 ``winograd`` (off by default)
-    3x3 convolutions with at least 16 channels in and out use Winograd F(4x4, 3x3) (about twice
-    as fast), whose float32 error is 6-22 times PyTorch's; off, they stay within twice
-    PyTorch's error (``tests/kernels/test_conv_accuracy.py``).
+    3x3 convolutions with at least 16 channels in and out use Winograd F(4x4, 3x3) (about 1.2x
+    faster again), whose float32 error is 6-22 times PyTorch's; off, they use Winograd
+    F(2x2, 3x3), within twice PyTorch's error (``tests/kernels/test_conv_accuracy.py``).
 
 Change them with :func:`configure` or, before ``import autodiff``, the environment variable
 ``AUTODIFF_RUNTIME``, e.g. ``AUTODIFF_RUNTIME="spin=off,malloc=on,blas_limit=off"`` (``spin``

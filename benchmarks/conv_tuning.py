@@ -5,7 +5,8 @@ Figures (all by default, or name some):
 * ``algorithms``: each algorithm of ``autodiff.kernels.conv.ALGORITHMS`` forced on the layers
   that matter (LeNet-5's, the benchmark's 3x3, the ResNet block's, the issue's 9x9 example, a
   depthwise layer): forward, input gradient, weight gradient. Why the registry's order is what
-  it is, and what Winograd (off by default) would buy.
+  it is, and what Winograd F(4x4) (``winograd``, off by default) would buy over F(2x2)
+  (``F2``).
 * ``gemm_layouts``: the operand layouts of the weight-gradient GEMMs (im2col's accumulates
   ``cols @ gy2.T``, Winograd's stores its gradient tiles filters innermost).
 * ``accuracy``: float32 error against float64 of torch and of each algorithm, relative to
@@ -33,13 +34,19 @@ from benchmarks import timing
 
 BUDGET = timing.Budget(seconds=1.5, min_repeats=5, max_repeats=200, sample_seconds=0.02, warmup=1)
 
+_3X3 = (winograd, winograd.F2, direct, im2col_gemm)
+
 # (label, (N, C, S), (F, k), padding, groups, algorithms able to run it)
 LAYERS = (
     ("LeNet conv1", (64, 1, 28), (6, 5), 2, 1, (direct, depthwise, im2col_gemm)),
     ("LeNet conv2", (64, 6, 14), (16, 5), 0, 1, (direct, im2col_gemm)),
-    ("benchmark 3x3", (32, 64, 32), (64, 3), 1, 1, (winograd, direct, im2col_gemm)),
-    ("ResNet block 3x3", (16, 64, 16), (64, 3), 1, 1, (winograd, direct, im2col_gemm)),
-    ("issue 9x9", (8, 32, 9), (32, 3), 1, 1, (winograd, direct, im2col_gemm)),
+    ("benchmark 3x3", (32, 64, 32), (64, 3), 1, 1, _3X3),
+    ("ResNet block 3x3", (16, 64, 16), (64, 3), 1, 1, _3X3),
+    ("issue 9x9", (8, 32, 9), (32, 3), 1, 1, _3X3),
+    ("cnn32 stage 1", (32, 32, 32), (32, 3), 1, 1, _3X3),
+    ("cnn32 stage 2", (32, 64, 16), (64, 3), 1, 1, _3X3),
+    ("cnn32 stage 3", (32, 128, 8), (128, 3), 1, 1, _3X3),
+    ("16 channels 3x3", (32, 16, 32), (16, 3), 1, 1, _3X3),
     ("depthwise 3x3", (32, 64, 32), (64, 3), 1, 64, (depthwise, direct, im2col_gemm)),
 )
 

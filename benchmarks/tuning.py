@@ -68,7 +68,9 @@ def _attr(name: str, *values, labels=None) -> tuple[Variant, ...]:
 
 
 _CONFIG = "autodiff.kernels._config"
-_IM2COL_ONLY = {f"{_CONFIG}:WINOGRAD_MIN_CHANNELS": BIG, f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": 0}
+# neither Winograd (F(4x4) nor F(2x2)) takes a layer with these
+_NO_WINOGRAD = {f"{_CONFIG}:WINOGRAD_MIN_CHANNELS": BIG, f"{_CONFIG}:WINOGRAD2_MIN_CHANNELS": BIG}
+_IM2COL_ONLY = {**_NO_WINOGRAD, f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": 0}
 _STEPS = (("lenet", {"batch": 64}), ("mlp", {"batch": 128}))
 
 
@@ -80,7 +82,7 @@ def _conv(n, c, size, f, k, pad, backward=True, attrs=None) -> tuple[str, dict]:
 
 _TILE = "autodiff.kernels.winograd:_TILE_BUFFER_BYTES"
 _WINOGRAD_ON = {"autodiff.kernels.winograd:ENABLED": True}  # off by default (float32 accuracy)
-_DIRECT_ONLY = {f"{_CONFIG}:WINOGRAD_MIN_CHANNELS": BIG, f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": BIG}
+_DIRECT_ONLY = {**_NO_WINOGRAD, f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": BIG}
 # (m, k, n) around blas.SERIAL_MACS: 0.65M, 3.1M (LeNet-5's first dense layer), 3.3M, 4.2M (the
 # MLP's middle layer), 26M multiply-adds
 _PRODUCTS = ((64, 64, 160), (64, 400, 120), (128, 400, 64), (128, 256, 128), (128, 784, 256))
@@ -155,7 +157,7 @@ EXPERIMENTS = (
             Variant(
                 "winograd", attrs={**_WINOGRAD_ON, f"{_CONFIG}:WINOGRAD_MIN_PIXELS_PER_CHANNEL": 0}
             ),
-            Variant("im2col", attrs={f"{_CONFIG}:WINOGRAD_MIN_CHANNELS": BIG}),
+            Variant("im2col", attrs=_NO_WINOGRAD),
         ),
         tuple(
             _conv(n, c, size, c, 3, 1, backward, {f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": 0})

@@ -76,3 +76,9 @@ DIRECT_CHUNK_BYTES = 2**20
 # weights) for few columns.
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_PIXELS_PER_CHANNEL = 1
+
+# The same limits for Winograd F(2x2, 3x3) (winograd.F2, on by default): below them the
+# GEMMs (16 transformed filters, 1.8x the weights) are too thin to beat the direct loops or
+# im2col + GEMM (python -m benchmarks.conv_tuning algorithms).
+WINOGRAD2_MIN_CHANNELS = 16
+WINOGRAD2_MIN_PIXELS_PER_CHANNEL = 1

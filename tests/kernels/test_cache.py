@@ -21,10 +21,12 @@ x = np.ones((2, 2, 6, 6), np.float32)
 for stride in (1, 2):  # direct loops, then im2col
     y, saved = k.conv2d_forward(x, np.ones((2, 2, 3, 3), np.float32), None, stride, 1)
     k.conv2d_backward(y, saved)
-k.winograd.ENABLED = True  # off by default
-wide = np.ones((2, 32, 8, 8), np.float32)  # Winograd (3x3 over 32 channels)
-y, saved = k.conv2d_forward(wide, np.ones((32, 32, 3, 3), np.float32), None, 1, 1)
-k.conv2d_backward(y, saved)
+wide = np.ones((2, 32, 8, 8), np.float32)  # Winograd (3x3 over 32 channels): F(2x2), F(4x4)
+for f4 in (False, True):  # F(4x4) is off by default
+    k.winograd.ENABLED = f4
+    y, saved = k.conv2d_forward(wide, np.ones((32, 32, 3, 3), np.float32), None, 1, 1)
+    assert saved.algorithm is (k.winograd if f4 else k.winograd.F2)
+    k.conv2d_backward(y, saved)
 y, saved = k.conv2d_forward(x, np.ones((2, 1, 3, 3), np.float32), None, 1, 1, 1, 2)
 k.conv2d_backward(y, saved)
 y, argmax = k.max_pool2d_forward(x, 2)
@@ -41,7 +43,8 @@ k.batch_norm_forward(x3, mean, var, None, None)
 seconds = time.perf_counter() - start
 stats = {}
 for module in (
-    "im2col", "direct", "winograd", "pool", "depthwise", "axpby", "relu", "batchnorm", "_ranges"
+    "im2col", "direct", "winograd_tiles", "pool", "depthwise", "axpby", "relu", "batchnorm",
+    "_ranges",
 ):
     module = f"autodiff.kernels.{module}"
     for name, f in vars(importlib.import_module(module)).items():

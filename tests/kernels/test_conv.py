@@ -1,8 +1,8 @@
 """Array-level conv2d forward/backward against a direct loop, adjoint identities, and torch.
 
-Every test runs three times: with the direct stride-1 and Winograd kernels off (im2col + GEMM,
+Every test runs four times: with the direct stride-1 and Winograd kernels off (im2col + GEMM,
 or the depthwise kernels), with the direct kernels taken wherever the geometry allows, and with
-Winograd taken for every 3x3 stride-1 convolution of one group.
+Winograd F(4x4, 3x3) or F(2x2, 3x3) taken for every 3x3 stride-1 convolution of one group.
 """
 
 import numpy as np
@@ -36,16 +36,18 @@ IDS = [f"case{i}" for i in range(len(CASES))]
 DEFAULT_DIRECT_LIMIT = _config.DIRECT_MAX_GROUP_WEIGHTS
 DEFAULT_WINOGRAD_MIN = _config.WINOGRAD_MIN_CHANNELS
 DEFAULT_WINOGRAD_PIXELS = _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL
+DEFAULT_WINOGRAD2_MIN = _config.WINOGRAD2_MIN_CHANNELS
+DEFAULT_WINOGRAD2_PIXELS = _config.WINOGRAD2_MIN_PIXELS_PER_CHANNEL
 
 
-@pytest.fixture(autouse=True, params=["im2col", "direct", "winograd"])
+@pytest.fixture(autouse=True, params=["im2col", "direct", "winograd", "F2"])
 def kernels_path(request, monkeypatch):
     """Direct and Winograd kernels off, then each on for any size (Winograd enabled)."""
     direct = 2**62 if request.param == "direct" else 0
-    min_channels = 1 if request.param == "winograd" else 2**62
+    for name, tile in (("WINOGRAD", "winograd"), ("WINOGRAD2", "F2")):
+        monkeypatch.setattr(_config, f"{name}_MIN_CHANNELS", 1 if request.param == tile else 2**62)
+        monkeypatch.setattr(_config, f"{name}_MIN_PIXELS_PER_CHANNEL", 0)
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", direct)
-    monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", min_channels)
-    monkeypatch.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", 0)
     monkeypatch.setattr(winograd, "ENABLED", request.param == "winograd")
     return request.param
 
@@ -54,6 +56,8 @@ def test_path_is_chosen_by_geometry(monkeypatch):
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", DEFAULT_DIRECT_LIMIT)
     monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", DEFAULT_WINOGRAD_MIN)
     monkeypatch.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", DEFAULT_WINOGRAD_PIXELS)
+    monkeypatch.setattr(_config, "WINOGRAD2_MIN_CHANNELS", DEFAULT_WINOGRAD2_MIN)
+    monkeypatch.setattr(_config, "WINOGRAD2_MIN_PIXELS_PER_CHANNEL", DEFAULT_WINOGRAD2_PIXELS)
     monkeypatch.setattr(winograd, "ENABLED", True)
 
     def path(x_shape, w_shape, stride=1, padding=0, groups=1):
@@ -74,8 +78,13 @@ def test_path_is_chosen_by_geometry(monkeypatch):
     assert path((2, 8, 8, 8), (8, 1, 3, 3), padding=1, groups=8) == "depthwise"
     assert path((2, 1, 28, 28), (6, 1, 5, 5), stride=2) == "depthwise"
     assert path((1, 2, 5, 5), (2, 2, 1, 1), padding=1) == "im2col_gemm"
-    # Winograd is off by default (its float32 error, test_conv_accuracy.py): the next in line
+    # F(4x4) is off by default (its float32 error, test_conv_accuracy.py): F(2x2) is next in line
     monkeypatch.setattr(winograd, "ENABLED", False)
+    assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "F2"
+    assert path((2, 16, 32, 32), (16, 16, 3, 3), padding=1) == "F2"
+    assert path((2, 128, 8, 8), (128, 128, 3, 3), padding=1) == "im2col_gemm"
+    assert path((2, 8, 8, 8), (64, 8, 3, 3), padding=1) == "direct"
+    monkeypatch.setattr(winograd.F2, "enabled", False)
     assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "im2col_gemm"
     assert path((2, 16, 32, 32), (16, 16, 3, 3), padding=1) == "direct"
 

@@ -112,6 +112,8 @@ def forced(algorithm):
         "DIRECT_MAX_GROUP_WEIGHTS": 2**62,
         "WINOGRAD_MIN_CHANNELS": 1,
         "WINOGRAD_MIN_PIXELS_PER_CHANNEL": 0,
+        "WINOGRAD2_MIN_CHANNELS": 1,
+        "WINOGRAD2_MIN_PIXELS_PER_CHANNEL": 0,
     }
     registry = (algorithm, conv.im2col_gemm)
     with (

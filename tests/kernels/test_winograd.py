@@ -1,6 +1,6 @@
-"""Winograd F(4x4, 3x3) convolution: forward, input and weight gradients against the im2col path,
-a direct loop and torch, over shapes with partial tiles, every padding, batch chunking and the
-split of the batch over worker threads."""
+"""Winograd F(2x2, 3x3) and F(4x4, 3x3) convolution: forward, input and weight gradients against
+the im2col path, a direct loop and torch, over shapes with partial tiles, every padding, batch
+chunking and the split of the batch over worker threads."""
 
 import multiprocessing
 import os
@@ -11,9 +11,10 @@ import pytest
 from autodiff.kernels import _config, conv2d_backward, conv2d_forward
 from autodiff.kernels import winograd as winograd_module
 from autodiff.kernels._checks import conv_geometry
-from autodiff.kernels.winograd import backward_input, backward_weight, filter_transform, forward
 
 from . import reference as ref
+
+TILES = {"F2": winograd_module.F2, "F4": winograd_module.F4}
 
 # (x shape (N, C, H, W), filters F, padding (top, bottom, left, right))
 CASES = [
@@ -54,27 +55,37 @@ def geometry(case, dtype=np.float64):
     return conv_geometry("test", x_shape, (f, x_shape[1], 3, 3), dtype, 1, padding, 1, 1)
 
 
-def winograd(case, x, w, b, gy):
-    """y, gx, gw from the Winograd algorithm directly."""
+@pytest.fixture(params=TILES)
+def tile(request):
+    """Each tile size's algorithm object."""
+    return TILES[request.param]
+
+
+def winograd(case, x, w, b, gy, tile=winograd_module.F4):
+    """y, gx, gw from a Winograd algorithm directly."""
     g = geometry(case, x.dtype)
-    return forward(x, w, b, g), backward_input(gy, w, g), backward_weight(gy, x, g)
+    return tile.forward(x, w, b, g), tile.backward_input(gy, w, g), tile.backward_weight(gy, x, g)
 
 
-def conv2d(monkeypatch, case, x, w, b, gy, min_channels):
-    """y, gx, gw, gb from conv2d with ``_config.WINOGRAD_MIN_CHANNELS = min_channels``, any size."""
+def conv2d(monkeypatch, case, x, w, b, gy, tile, min_channels):
+    """y, gx, gw, gb from conv2d with ``tile``'s least channels ``min_channels``, any size (the
+    other tile size off)."""
+    f4 = tile == "F4"
     with monkeypatch.context() as m:
-        m.setattr(winograd_module, "ENABLED", True)
-        m.setattr(_config, "WINOGRAD_MIN_CHANNELS", min_channels)
+        m.setattr(winograd_module, "ENABLED", f4)
+        m.setattr(winograd_module.F2, "enabled", not f4)
+        m.setattr(_config, f"WINOGRAD{'' if f4 else '2'}_MIN_CHANNELS", min_channels)
         m.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", 0)
         m.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", 0)
+        m.setattr(_config, "WINOGRAD2_MIN_PIXELS_PER_CHANNEL", 0)
         y, saved = conv2d_forward(x, w, b, 1, case[2])
         return (y, *conv2d_backward(gy, saved))
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_matches_direct_loop(case):
+def test_matches_direct_loop(case, tile):
     x, w, b, gy = make(case)
-    y, gx, gw = winograd(case, x, w, b, gy)
+    y, gx, gw = winograd(case, x, w, b, gy, tile)
     expected = ref.conv2d(x, w, b, (1, 1), case[2], (1, 1), 1)
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
     # The gradients of a correlation, as sums of products over the padded input.
@@ -91,18 +102,19 @@ def test_matches_direct_loop(case):
     np.testing.assert_allclose(gw, gw_ref, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("tile_name", TILES)
 @pytest.mark.parametrize("case", [c for c in CASES if c[0][1] > 1], ids=lambda c: str(c[0]))
-def test_conv2d_dispatches_and_matches_im2col(monkeypatch, case):
+def test_conv2d_dispatches_and_matches_im2col(monkeypatch, case, tile_name):
     x, w, b, gy = make(case)
     calls = []
+    # F(4x4) is this module's functions in the registry, F(2x2) the object F2.
+    owner = winograd_module if tile_name == "F4" else TILES[tile_name]
     for name in ("forward", "backward_input", "backward_weight"):
-        real = getattr(winograd_module, name)
-        monkeypatch.setattr(
-            winograd_module, name, lambda *a, real=real: calls.append(a) or real(*a)
-        )
-    got = conv2d(monkeypatch, case, x, w, b, gy, min_channels=1)
+        real = getattr(owner, name)
+        monkeypatch.setattr(owner, name, lambda *a, real=real: calls.append(a) or real(*a))
+    got = conv2d(monkeypatch, case, x, w, b, gy, tile_name, min_channels=1)
     assert len(calls) == 3
-    expected = conv2d(monkeypatch, case, x, w, b, gy, min_channels=2**62)
+    expected = conv2d(monkeypatch, case, x, w, b, gy, tile_name, min_channels=2**62)
     assert len(calls) == 3
     for g, e in zip(got, expected, strict=True):
         np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
@@ -122,11 +134,13 @@ def test_other_geometries_keep_im2col(monkeypatch, w_shape, stride, dilation, gr
     def fail(*args):
         raise AssertionError("Winograd called outside 3x3, stride 1, dilation 1, groups 1")
 
-    for name in ("forward", "backward_input", "backward_weight"):
-        monkeypatch.setattr(winograd_module, name, fail)
+    for owner in (winograd_module, winograd_module.F2):
+        for name in ("forward", "backward_input", "backward_weight"):
+            monkeypatch.setattr(owner, name, fail)
     monkeypatch.setattr(winograd_module, "ENABLED", True)
-    monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", 1)
-    monkeypatch.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", 0)
+    for name in ("WINOGRAD", "WINOGRAD2"):
+        monkeypatch.setattr(_config, f"{name}_MIN_CHANNELS", 1)
+        monkeypatch.setattr(_config, f"{name}_MIN_PIXELS_PER_CHANNEL", 0)
     x = np.ones((2, 4, 9, 9))
     y, saved = conv2d_forward(x, np.ones(w_shape), None, stride, 1, dilation, groups)
     conv2d_backward(np.ones_like(y), saved)
@@ -134,86 +148,93 @@ def test_other_geometries_keep_im2col(monkeypatch, w_shape, stride, dilation, gr
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_dtype_is_preserved(case, dtype):
+def test_dtype_is_preserved(case, dtype, tile):
     x, w, b, gy = make(case, dtype)
-    for out in winograd(case, x, w, None, gy):
+    for out in winograd(case, x, w, None, gy, tile):
         assert out.dtype == dtype
-    assert filter_transform(w).dtype == dtype
+    assert tile.filter_transform(w).dtype == dtype
 
 
+# Largest float32 error against float64 on a realistic layer, relative to the largest magnitude.
+# F(4x4)'s points +-2 scale tile entries by up to 100 (B^T d B) and 64 (A^T m A) before they
+# cancel, which costs about 4 bits over im2col; F(2x2)'s transforms only add and subtract
+# (python -m benchmarks.conv_tuning accuracy).
+FLOAT32_ERROR = {"F2": 2e-6, "F4": 2e-5}
+
+
+@pytest.mark.parametrize("tile_name", TILES)
 @pytest.mark.parametrize("channels", [64, 256])
-def test_float32_error_stays_near_float32_rounding(channels):
-    # Error against float64 on a realistic layer, relative to the largest magnitude: the points
-    # +-2 scale tile entries by up to 100 (B^T d B) and 64 (A^T m A) before they cancel, which
-    # costs about 4 bits over im2col (python -m benchmarks.conv_tuning accuracy).
+def test_float32_error_stays_near_float32_rounding(channels, tile_name):
     case = ((4, channels, 14, 13), 32, (1, 1, 1, 1))
     x, w, b, gy = make(case)
-    exact = winograd(case, x, w, b, gy)
-    single = winograd(case, *(a.astype(np.float32) for a in (x, w, b, gy)))
+    tile = TILES[tile_name]
+    exact = winograd(case, x, w, b, gy, tile)
+    single = winograd(case, *(a.astype(np.float32) for a in (x, w, b, gy)), tile)
     for got, want in zip(single, exact, strict=True):
         scale = np.abs(want).max()
-        assert np.abs(got - want).max() / scale < 2e-5
+        assert np.abs(got - want).max() / scale < FLOAT32_ERROR[tile_name]
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_batch_chunks_plane_blocks_and_threads_give_the_same_result(monkeypatch, threads):
+def test_batch_chunks_plane_blocks_and_threads_give_the_same_result(monkeypatch, threads, tile):
     case = ((7, 3, 11, 10), 4, (1, 2, 0, 1))
     x, w, b, gy = make(case)
     with monkeypatch.context() as m:
         m.setattr(winograd_module.numba, "get_num_threads", lambda: 1)
-        whole = winograd(case, x, w, b, gy)
-    # Output (12, 9) and input (11, 10) both give 3 x 3 tiles, plus one spare band and column:
-    # 16 slots per plane. One sample's transformed tiles take 36 * max(C, F) * 16 * 8 bytes;
-    # this budget gives chunks of 2 samples (the threads take 7 samples as 3 + 4 or 2 + 2 + 3,
-    # so some end on a short chunk), and the kernels work on blocks of 3 planes (4 to 8 planes
-    # per chunk).
-    monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * 36 * 4 * 16 * 8 + 100)
-    monkeypatch.setattr(winograd_module, "_SCRATCH_ELEMENTS", 3 * 36 * 16)
+        whole = winograd(case, x, w, b, gy, tile)
+    # Output (12, 9) and input (11, 10) give the same tiles each way, plus one spare band and
+    # column: 4 x 4 = 16 slots per plane for F(4x4), 7 x 6 = 42 for F(2x2). One sample's
+    # transformed tiles take positions * max(C, F) * slots * 8 bytes; this budget gives chunks
+    # of 2 samples (the threads take 7 samples as 3 + 4 or 2 + 2 + 3, so some end on a short
+    # chunk), and the kernels work on blocks of 3 planes (4 to 8 planes per chunk).
+    slots = 16 if tile.m == 4 else 42
+    monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * tile.positions * 4 * slots * 8 + 100)
+    monkeypatch.setattr(winograd_module, "_SCRATCH_ELEMENTS", 3 * tile.positions * slots)
     monkeypatch.setattr(winograd_module.numba, "get_num_threads", lambda: threads)
-    assert winograd_module._block(16) == 3
-    assert winograd_module._chunk(7, 4, 16, 8) == 2
-    for got, want in zip(winograd(case, x, w, b, gy), whole, strict=True):
+    assert winograd_module._block(tile.positions * slots) == 3
+    assert winograd_module._chunk(7, 4, slots, tile.positions, 8) == 2
+    for got, want in zip(winograd(case, x, w, b, gy, tile), whole, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
-def test_backward_is_the_adjoint_of_forward():
+def test_backward_is_the_adjoint_of_forward(tile):
     case = ((2, 3, 7, 5), 4, (0, 1, 2, 1))
     x, w, _, gy = make(case)
     dx, dw, _, _ = make(case, seed=1)
-    _, gx, gw = winograd(case, x, w, None, gy)
-    fwd = lambda a, f: forward(a, f, None, geometry(case))  # noqa: E731
+    _, gx, gw = winograd(case, x, w, None, gy, tile)
+    fwd = lambda a, f: tile.forward(a, f, None, geometry(case))  # noqa: E731
     assert np.isclose(np.vdot(gy, fwd(dx, w)), np.vdot(gx, dx))
     assert np.isclose(np.vdot(gy, fwd(x, dw)), np.vdot(gw, dw))
 
 
-def test_nan_propagates():
+def test_nan_propagates(tile):
     case = CASES[1]
     x, w, b, gy = make(case)
     x[0, 0, 3, 4] = np.nan
-    y, _, gw = winograd(case, x, w, b, gy)
+    y, _, gw = winograd(case, x, w, b, gy, tile)
     assert np.isnan(y[0, :, 2:5, 3:6]).all() and not np.isnan(y[1]).any()
     assert np.isnan(gw[:, 0]).all()
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf])
 @pytest.mark.parametrize("sample", [0, 1])
-def test_a_non_finite_input_stays_in_its_channel(value, sample):
+def test_a_non_finite_input_stays_in_its_channel(value, sample, tile):
     # The spare tiles of a plane are filled from the next rows and planes; they must not carry
     # an inf or NaN of channel 1 into the weight gradient of channel 0 or 2.
     case = CASES[1]
     x, w, b, gy = make(case)
     x[sample, 1, 0, 0] = value
     with np.errstate(invalid="ignore"):
-        y, gx, gw = winograd(case, x, w, b, gy)
+        y, gx, gw = winograd(case, x, w, b, gy, tile)
     assert np.isfinite(gw[:, [0, 2]]).all() and not np.isfinite(gw[:, 1]).all()
     assert np.isfinite(y[1 - sample]).all() and np.isfinite(gx).all()
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_against_torch(case):
+def test_against_torch(case, tile):
     torch = pytest.importorskip("torch")
     x, w, b, gy = make(case, np.float32)
-    y, gx, gw = winograd(case, x, w, b, gy)
+    y, gx, gw = winograd(case, x, w, b, gy, tile)
     xt, wt = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
     top, bottom, left, right = case[2]
     x_in = torch.nn.functional.pad(xt, (left, right, top, bottom))
@@ -229,7 +250,7 @@ def test_against_torch(case):
 def _forward_in_child(queue):
     case = CASES[3]
     x, w, b, _ = make(case)
-    queue.put(forward(x, w, b, geometry(case)))
+    queue.put(winograd_module.forward(x, w, b, geometry(case)))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -241,7 +262,7 @@ def test_a_forked_child_gets_its_own_worker_threads(monkeypatch):
     monkeypatch.setattr(winograd_module, "_POOL", None)
     case = CASES[3]
     x, w, b, _ = make(case)
-    expected = forward(x, w, b, geometry(case))
+    expected = winograd_module.forward(x, w, b, geometry(case))
     assert winograd_module._POOL is not None
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()

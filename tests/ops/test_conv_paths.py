@@ -12,14 +12,21 @@ from autodiff.kernels import _config, conv, winograd
 from autodiff.ops.conv import conv2d
 
 NEVER, ALWAYS = 2**62, 0
+F4_OFF = {"WINOGRAD_MIN_CHANNELS": NEVER}
+F2_OFF = {"WINOGRAD2_MIN_CHANNELS": NEVER}
 PATHS = {
-    "direct": {"DIRECT_MAX_GROUP_WEIGHTS": NEVER, "WINOGRAD_MIN_CHANNELS": NEVER},
+    "direct": {"DIRECT_MAX_GROUP_WEIGHTS": NEVER, **F4_OFF, **F2_OFF},
     "winograd": {
         "DIRECT_MAX_GROUP_WEIGHTS": ALWAYS,
         "WINOGRAD_MIN_CHANNELS": 1,
         "WINOGRAD_MIN_PIXELS_PER_CHANNEL": 0,
     },
-    "im2col_gemm": {"DIRECT_MAX_GROUP_WEIGHTS": ALWAYS, "WINOGRAD_MIN_CHANNELS": NEVER},
+    "winograd.F2": {
+        "DIRECT_MAX_GROUP_WEIGHTS": ALWAYS,
+        "WINOGRAD2_MIN_CHANNELS": 1,
+        "WINOGRAD2_MIN_PIXELS_PER_CHANNEL": 0,
+    },
+    "im2col_gemm": {"DIRECT_MAX_GROUP_WEIGHTS": ALWAYS, **F4_OFF, **F2_OFF},
 }
 
 
