@@ -35,6 +35,18 @@ def dims(op: str, x, dim_arg) -> tuple | None:
     return tuple(sorted(out)) if x.ndim else None
 
 
+def require_float(op: str, x):
+    """x itself, if it is a float Tensor; a TypeError naming `op` otherwise."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{op}: expected a float tensor (float32 or float64), got {x.dtype} "
+            f"(shape {x.shape}); convert it with .float()"
+        )
+    return x
+
+
 def shape_arg(shape: tuple) -> tuple:
     """`f(2, 3)` and `f((2, 3))` (or a list) both as the tuple (2, 3)."""
     if len(shape) == 1 and isinstance(shape[0], tuple | list):

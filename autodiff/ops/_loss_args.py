@@ -29,13 +29,6 @@ def check_reduction(op, reduction, allowed=REDUCTIONS):
         raise ValueError(f"{op}: reduction must be one of {allowed}, got {reduction!r}")
 
 
-def check_float(op, input):  # noqa: A002 - PyTorch's name
-    if input.dtype.kind != "f":
-        raise TypeError(
-            f"{op}: input must be float32 or float64, got {input.dtype} (shape {input.shape})"
-        )
-
-
 def check_same(op, input, target, name):  # noqa: A002 - PyTorch's name
     """`target` (a tensor or array) has `input`'s shape and dtype."""
     t_shape, t_dtype = shape(target), data(target).dtype

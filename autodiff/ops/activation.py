@@ -124,7 +124,7 @@ def relu(input, inplace: bool = False):  # noqa: A002 - PyTorch's names
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
     """x for x > 0, negative_slope * x otherwise; float tensors only."""
-    return LeakyReLU.apply(require_float("leaky_relu", input), slope=negative_slope)
+    return LeakyReLU.apply(_args.require_float("leaky_relu", input), slope=negative_slope)
 
 
 def sigmoid(input):  # noqa: A002 - PyTorch's name
@@ -167,7 +167,7 @@ def threshold(input, threshold: float, value: float, inplace: bool = False):  # 
 
 def hardshrink(input, lambd: float = 0.5):  # noqa: A002 - PyTorch's names
     """x where |x| > lambd, else 0 (NaN passes through); float tensors only."""
-    x = require_float("hardshrink", input)
+    x = _args.require_float("hardshrink", input)
     inside = (x.data >= -lambd) & (x.data <= lambd)
     return where(~inside, x, 0)
 
@@ -177,7 +177,7 @@ def softshrink(input, lambd: float = 0.5):  # noqa: A002 - PyTorch's names
 
     Float tensors only; raises ValueError for a negative lambd.
     """
-    x = require_float("softshrink", input)
+    x = _args.require_float("softshrink", input)
     if lambd < 0:
         raise ValueError(f"softshrink: lambd must be non-negative, got {lambd}")
     return sub(x, clamp(x, -lambd, lambd))
@@ -185,13 +185,13 @@ def softshrink(input, lambd: float = 0.5):  # noqa: A002 - PyTorch's names
 
 def hardsigmoid(input, inplace: bool = False):  # noqa: A002 - PyTorch's names
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between; float tensors only."""
-    x = require_float("hardsigmoid", input)
+    x = _args.require_float("hardsigmoid", input)
     return div(relu6(add(x, 3.0)), 6.0)
 
 
 def hardswish(input, inplace: bool = False):  # noqa: A002 - PyTorch's names
     """x * hardsigmoid(x); float tensors only."""
-    x = require_float("hardswish", input)
+    x = _args.require_float("hardswish", input)
     return mul(x, hardsigmoid(x))
 
 
@@ -208,7 +208,7 @@ def prelu(input, weight):  # noqa: A002 - PyTorch's names
     ShapeError : weight of more than one dim, or with neither 1 nor C elements.
     TypeError : a non-float input, or weight of another dtype.
     """
-    x = require_float("prelu", input)
+    x = _args.require_float("prelu", input)
     channels = x.shape[1] if x.ndim >= 2 else 1
     if weight.ndim > 1 or weight.numel() not in (1, channels):
         raise ShapeError(
@@ -219,15 +219,6 @@ def prelu(input, weight):  # noqa: A002 - PyTorch's names
         raise TypeError(f"prelu: weight is {weight.dtype} but input is {x.dtype}")
     slope_shape = () if weight.numel() == 1 else (channels,) + (1,) * (x.ndim - 2)
     return where(x.data > 0, x, mul(x, reshape(weight, slope_shape)))
-
-
-def require_float(op: str, x):
-    """x itself, if it is a float tensor; TypeError naming `op` otherwise."""
-    if not _args.is_tensor(x):
-        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a float tensor, got {x.dtype} (shape {x.shape})")
-    return x
 
 
 def _no_bool(op, x):

@@ -6,7 +6,7 @@ import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.ops import _args
-from autodiff.ops.activation import require_float
+from autodiff.ops._args import require_float
 from autodiff.ops.elementwise import add, clamp, div, mul, sub
 from autodiff.ops.linalg import norm
 from autodiff.ops.reduce import sum as reduce_sum

@@ -12,6 +12,7 @@ import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.function import Function
+from autodiff.ops import _args
 from autodiff.ops.elementwise import add, mul
 from autodiff.random import resolve
 
@@ -176,8 +177,7 @@ def _alpha_dropout(op, x, p, training, mask_shape, generator):
 def _check(op, x, p):
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: p must be a probability in [0, 1], got {p}")
-    if x.dtype.kind != "f":
-        raise TypeError(f"{op}: input must be float32 or float64, got {x.dtype} (shape {x.shape})")
+    _args.require_float(op, x)
 
 
 def _require_ndim(op, x, low, high=None):

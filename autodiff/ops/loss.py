@@ -17,10 +17,9 @@ import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.function import Function
-from autodiff.ops._args import is_tensor
+from autodiff.ops._args import is_tensor, require_float
 from autodiff.ops._loss_args import (
     REDUCTIONS,
-    check_float,
     check_reduction,
     check_same,
     data,
@@ -197,7 +196,7 @@ def cross_entropy(
     check_reduction(op, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    check_float(op, input)
+    require_float(op, input)
     _check_class_dim(op, input)
     unbatched = input.ndim == 1
     if unbatched:
@@ -255,7 +254,7 @@ def nll_loss(
     """
     op = "nll_loss"
     check_reduction(op, reduction)
-    check_float(op, input)
+    require_float(op, input)
     _check_class_dim(op, input)
     unbatched = input.ndim == 1
     if unbatched:
@@ -304,7 +303,7 @@ def binary_cross_entropy(
     """
     op = "binary_cross_entropy"
     check_reduction(op, reduction, _BCE_REDUCTIONS)
-    check_float(op, input)
+    require_float(op, input)
     check_same(op, input, target, "target")
     p = input.data
     if p.size and not (p.min() >= 0 and p.max() <= 1):
@@ -355,7 +354,7 @@ def binary_cross_entropy_with_logits(
     """
     op = "binary_cross_entropy_with_logits"
     check_reduction(op, reduction, _BCE_REDUCTIONS)
-    check_float(op, input)
+    require_float(op, input)
     check_same(op, input, target, "target")
     w = _elementwise_weight(op, weight, input, "weight")
     pw = _elementwise_weight(op, pos_weight, input, "pos_weight")

@@ -8,7 +8,8 @@ logits, since log(1 + e^-z) composed naively overflows for large -z.
 import numpy as np
 
 from autodiff.errors import ShapeError
-from autodiff.ops._loss_args import check_float, check_reduction, check_same, data, reduce, shape
+from autodiff.ops._args import require_float
+from autodiff.ops._loss_args import check_reduction, check_same, data, reduce, shape
 from autodiff.ops.activation import relu
 from autodiff.ops.elementwise import sqrt, where
 from autodiff.ops.loss import BinaryCrossEntropyWithLogits
@@ -33,7 +34,7 @@ def margin_ranking_loss(
     """
     op = "margin_ranking_loss"
     check_reduction(op, reduction)
-    check_float(op, input1)
+    require_float(op, input1)
     check_same(op, input1, input2, "input2")
     check_same(op, input1, target, "target")
     return reduce(relu(-target * (input1 - input2) + margin), reduction)
@@ -47,7 +48,7 @@ def soft_margin_loss(input, target, *, reduction: str = "mean"):  # noqa: A002 -
     """
     op = "soft_margin_loss"
     check_reduction(op, reduction)
-    check_float(op, input)
+    require_float(op, input)
     check_same(op, input, target, "target")
     z = input * data(target)
     loss = BinaryCrossEntropyWithLogits.apply(z, np.ones(z.shape, z.dtype))
@@ -79,7 +80,7 @@ def cosine_embedding_loss(
     """
     op = "cosine_embedding_loss"
     check_reduction(op, reduction)
-    check_float(op, input1)
+    require_float(op, input1)
     check_same(op, input1, input2, "input2")
     y = data(target)
     if input1.ndim not in (1, 2) or shape(target) != input1.shape[:-1]:

@@ -13,10 +13,9 @@ import warnings
 import numpy as np
 
 from autodiff.errors import ShapeError
-from autodiff.ops._args import is_tensor
+from autodiff.ops._args import is_tensor, require_float
 from autodiff.ops._loss_args import (
     REDUCTIONS,
-    check_float,
     check_reduction,
     check_same,
     data,
@@ -221,5 +220,5 @@ def _weighted_reduce(op, loss, weight, input, reduction, by_weight):  # noqa: A0
 
 def _check(op, input, target, reduction, allowed=REDUCTIONS):  # noqa: A002 - PyTorch's name
     check_reduction(op, reduction, allowed)
-    check_float(op, input)
+    require_float(op, input)
     check_same(op, input, target, "target")

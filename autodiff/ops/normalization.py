@@ -18,6 +18,7 @@ from autodiff.kernels.batchnorm import (
     batch_norm_forward,
     batch_norm_stats,
 )
+from autodiff.ops import _args
 from autodiff.tensor import Tensor
 
 __all__ = ["batch_norm", "layer_norm", "group_norm", "instance_norm"]
@@ -338,10 +339,7 @@ def _channel_affine(y, weight, bias):
 
 
 def _check_input(op, input, min_ndim, layout):  # noqa: A002 - PyTorch's name
-    if input.dtype.kind != "f":
-        raise TypeError(
-            f"{op}: input must be float32 or float64, got {input.dtype} (shape {input.shape})"
-        )
+    _args.require_float(op, input)
     if input.ndim < min_ndim:
         raise ShapeError(f"{op}: input needs shape {layout}, got {input.shape} {input.dtype}")
 

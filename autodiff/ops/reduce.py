@@ -179,7 +179,7 @@ def mean(x, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         x = to_dtype(x, dtypes.as_dtype(dtype))
     axes = _args.dims("mean", x, dim)
-    require_float("mean", x)
+    _args.require_float("mean", x)
     n = _count(x.shape, axes)
     # a Python float keeps the dtype
     return Sum.apply(x, axes=axes, keepdim=keepdim) * (1 / n if n else math.nan)
@@ -196,7 +196,7 @@ def nanmean(x, dim=None, keepdim=False, *, dtype=None):
     """Mean of the non-NaN elements over `dim`: nansum / their count (nan where there are none)."""
     if dtype is not None:
         x = to_dtype(x, dtypes.as_dtype(dtype))
-    require_float("nanmean", x)
+    _args.require_float("nanmean", x)
     axes = _args.dims("nanmean", x, dim)
     count = (~np.isnan(x.data)).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -309,7 +309,7 @@ def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over `dim`: sqrt of `var` (same arguments), with gradient 0 where it
     is 0 (see `Std`)."""
     dim, correction = _correction("std", dim, unbiased, correction)
-    require_float("std", x)
+    _args.require_float("std", x)
     return Std.apply(x, axes=_args.dims("std", x, dim), keepdim=keepdim, correction=correction)
 
 
@@ -327,7 +327,7 @@ def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def _var_mean(op, x, dim, unbiased, keepdim, correction):
     dim, correction = _correction(op, dim, unbiased, correction)
     axes = _args.dims(op, x, dim)
-    require_float(op, x)
+    _args.require_float(op, x)
     n = _count(x.shape, axes)
     kept_mean = mean(x, axes, keepdim=True)
     centred = x - kept_mean
@@ -353,7 +353,7 @@ def _correction(op, dim, unbiased, correction):
 
 def logsumexp(x, dim=None, keepdim=False):
     """log(sum(exp(x))) over `dim`, stable for large values; float tensors only."""
-    require_float("logsumexp", x)
+    _args.require_float("logsumexp", x)
     axes = _args.dims("logsumexp", x, dim)
     require_elements("logsumexp", x, axes)
     return LogSumExp.apply(x, axes=axes, keepdim=keepdim)
@@ -428,14 +428,6 @@ def accumulating(x, dtype):
     if dtype is not None:
         return to_dtype(x, dtypes.as_dtype(dtype))
     return to_dtype(x, dtypes.int64) if x.dtype.kind in "biu" else x
-
-
-def require_float(op, x):
-    if x.dtype.kind != "f":
-        raise TypeError(
-            f"{op}: needs a float tensor (or dtype=), got {x.dtype} (shape {x.shape}); "
-            "convert it with .float()"
-        )
 
 
 def require_elements(op, x, axes):

@@ -12,7 +12,6 @@ from autodiff.ops import _args
 from autodiff.ops.reduce import (
     accumulating,
     index_tensor,
-    require_float,
     select_along,
     with_0d_as_1d,
 )
@@ -125,7 +124,7 @@ def cummin(x, dim):
 
 def logcumsumexp(x, dim):
     """log(cumsum(exp(x))) along `dim`, stable for large and -inf values; float tensors only."""
-    require_float("logcumsumexp", x)
+    _args.require_float("logcumsumexp", x)
     d = _args.dim("logcumsumexp", x, dim)
     if x.ndim == 0:
         return with_0d_as_1d(lambda t: logcumsumexp(t, 0), x)

@@ -14,7 +14,8 @@ from autodiff.errors import ShapeError
 from autodiff.function import Function
 from autodiff.kernels.special import erf
 from autodiff.ops import _args
-from autodiff.ops.activation import require_float, sigmoid, stable_sigmoid, tanh
+from autodiff.ops._args import require_float
+from autodiff.ops.activation import sigmoid, stable_sigmoid, tanh
 from autodiff.ops.elementwise import abs, add, div, mul, neg, sub
 from autodiff.ops.shape import getitem
 

@@ -125,7 +125,7 @@ def test_integer_inputs_refused_as_torch(name):
     x = np.array([-2, 0, 2, 4])
     with pytest.raises(NotImplementedError):
         getattr(torch.nn.functional, name)(torch.from_numpy(x))
-    with pytest.raises(TypeError, match=rf"{name}: expected a float tensor, got int64"):
+    with pytest.raises(TypeError, match=rf"{name}: expected a float tensor .*got int64"):
         getattr(F, name)(ad.tensor(x))
 
 
