@@ -80,6 +80,33 @@ def test_a_wrong_torch_is_torch_wrong(monkeypatch):
     assert (outcome.verdict, outcome.kind) == ("torch wrong", "gradient")
 
 
+def test_a_wrong_backward_is_ours_wrong_where_torch_refuses_the_program(monkeypatch):
+    from autodiff.ops.activation import Tanh
+
+    def twice(ctx, g):
+        (y,) = ctx.saved
+        return 2 * g * (1 - y * y)
+
+    def refuse(self):
+        raise RuntimeError("tanh refused")
+
+    program = _program(["v0 = x0.tanh()"], x0=np.array([0.5, -1.0]))
+    monkeypatch.setattr(Tanh, "backward", staticmethod(twice))
+    monkeypatch.setattr(torch.Tensor, "tanh", refuse)
+    outcome = compare(program)
+    assert (outcome.verdict, outcome.kind) == ("ours wrong", "error")
+
+
+def test_a_right_gradient_where_torch_refuses_the_program_is_torch_wrong(monkeypatch):
+    def refuse(self):
+        raise RuntimeError("tanh refused")
+
+    program = _program(["v0 = x0.tanh()"], x0=np.array([0.5, -1.0]))
+    monkeypatch.setattr(torch.Tensor, "tanh", refuse)
+    outcome = compare(program)
+    assert (outcome.verdict, outcome.kind) == ("torch wrong", "error")
+
+
 class _TorchTanhWrongGrad(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x):

@@ -105,9 +105,9 @@ def _errors(program, ours, theirs):
         return Outcome("invalid", "error", f"autodiff {ours.error}; torch {theirs.error}")
     if ours.error:
         return Outcome("ours wrong", "error", f"autodiff {ours.error} (torch runs)")
-    wrong = _referee(program, ours, None, range(len(program.leaves)))
-    verdict = "ours wrong" if wrong.verdict == "ours wrong" else "torch wrong"
-    return Outcome(verdict, "error", f"torch {theirs.error}; autodiff: {wrong}")
+    judged = _referee(program, ours, None, range(len(program.leaves)))
+    verdict = "ours wrong" if judged.verdict == "ours wrong" else "torch wrong"
+    return Outcome(verdict, "error", f"torch {theirs.error}; autodiff: {judged}")
 
 
 def _zeros_for(g, other):
@@ -170,8 +170,9 @@ def _referee(program, ours, theirs, differ) -> Outcome:
                 continue
             sides = (central[i][pos], *_one_sided(fn, leaves, i, pos))
             ours_ok = _agrees(g[pos], sides, scale)
-            torch_ok = t is not None and _agrees(t[pos], sides, scale)
-            if ours_ok == torch_ok:
+            if t is None:  # torch refused the program: autodiff alone is judged
+                verdict = "torch wrong" if ours_ok else "ours wrong"
+            elif ours_ok == _agrees(t[pos], sides, scale):
                 verdict = "ambiguous"
             else:
                 verdict = "torch wrong" if ours_ok else "ours wrong"
