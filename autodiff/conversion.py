@@ -2,8 +2,6 @@
 like it. `Tensor` inherits these methods; they are PyTorch's, with the same arguments.
 """
 
-import numpy as np
-
 import autodiff  # its ops and Tensor are looked up at call time: Tensor inherits this class
 from autodiff import device as devices
 from autodiff import dtypes
@@ -111,7 +109,11 @@ class ConversionMethods:
         return self
 
     def cuda(self, device=None, non_blocking=False):
-        devices.check("cuda" if device is None else device, "cuda")
+        """Always a RuntimeError: autodiff has no CUDA devices (as PyTorch built without CUDA)."""
+        raise RuntimeError(
+            f"cuda: device {str(device or 'cuda')!r} is not available; autodiff computes on the "
+            "CPU only (use .cpu() or .to('cpu'), or leave the device out)"
+        )
 
     # ---- memory layout -----------------------------------------------------------------------
 
@@ -165,25 +167,20 @@ class ConversionMethods:
         return autodiff.Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(np.zeros, size, dtype, device, requires_grad)
+        dtype = dtype or self.dtype
+        return autodiff.zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(np.ones, size, dtype, device, requires_grad)
+        dtype = dtype or self.dtype
+        return autodiff.ones(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
-        return self._new(np.empty, size, dtype, device, requires_grad)
+        dtype = dtype or self.dtype
+        return autodiff.empty(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
-        def fill(shape, dtype):
-            return np.full(shape, fill_value, dtype)
-
-        return self._new(fill, (size,), dtype, device, requires_grad)
-
-    def _new(self, fill, size, dtype, device, requires_grad):
-        devices.check(device, "new_" + fill.__name__)
-        dtype = self.dtype if dtype is None else dtypes.as_dtype(dtype)
-        data = fill(autodiff.ops._args.shape_arg(size), dtype)
-        return autodiff.Tensor._wrap(data).requires_grad_(requires_grad)
+        dtype = dtype or self.dtype
+        return autodiff.full(size, fill_value, dtype, device, requires_grad)
 
     # ---- shapes of another tensor ------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from autodiff import device as devices
 from autodiff import dtypes
-from autodiff.ops._args import shape_arg
+from autodiff.ops._args import scalar_dtype, shape_arg
 from autodiff.random import resolve
 from autodiff.tensor import Tensor
 
@@ -55,7 +55,7 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
     """`fill_value` everywhere; the dtype follows it as in PyTorch (bool, int64 or float32)."""
     if dtype is None:
-        dtype = _scalar_dtype(fill_value)
+        dtype = scalar_dtype(fill_value)
     devices.check(device, "full")
     data = np.full(shape_arg((size,)), fill_value, dtypes.as_dtype(dtype))
     return Tensor._wrap(data).requires_grad_(requires_grad)
@@ -205,14 +205,6 @@ def _filled(fill, size, dtype, device, requires_grad):
     devices.check(device, fill.__name__)
     data = fill(shape_arg(size), dtypes.as_dtype(dtype or dtypes.float32))
     return Tensor._wrap(data).requires_grad_(requires_grad)
-
-
-def _scalar_dtype(value):
-    if isinstance(value, bool | np.bool_):
-        return dtypes.bool_
-    if isinstance(value, int | np.integer):
-        return dtypes.int64
-    return dtypes.float32
 
 
 def _float_dtype(op, dtype):

@@ -124,19 +124,16 @@ class _BatchNorm(_NormBase):
         use_batch_stats = self.training or self.running_mean is None
         # running estimates are updated only when training and tracking
         track = not self.training or self.track_running_stats
-        if x.numel() == 0:
-            out = _empty_batch(x, self.weight, self.bias)
-        else:
-            out = F.batch_norm(
-                x,
-                self.running_mean if track else None,
-                self.running_var if track else None,
-                self.weight,
-                self.bias,
-                use_batch_stats,
-                momentum,
-                self.eps,
-            )
+        out = F.batch_norm(
+            x,
+            self.running_mean if track else None,
+            self.running_var if track else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            momentum,
+            self.eps,
+        )
         if counting:
             # counted once normalised, so that a batch F.batch_norm refuses changes nothing
             with no_grad():
@@ -346,14 +343,6 @@ class GroupNorm(Module):
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )
-
-
-def _empty_batch(x, weight, bias):
-    """Batch norm's output for an input with no values, as PyTorch's: empty, on the graph of
-    `x`, `weight` and `bias` (whose gradients are zeros), the running estimates untouched."""
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    y = x.clone() if weight is None else x * weight.reshape(shape)
-    return y if bias is None else y + bias.reshape(shape)
 
 
 def _affine_parameters(module, affine, bias, shape, dtype) -> None:

@@ -411,7 +411,8 @@ class Optimizer:
                         f"parameter has shape {p.shape}"
                     )
             entry[k] = v
-        expected = self._init_state(p.data, group)
+        # the keys only: an empty stand-in, not a second full-size copy of the state
+        expected = self._init_state(np.empty(0, p.dtype), group)
         missing = sorted(expected.keys() - entry.keys())
         if entry and missing:
             raise ValueError(

@@ -54,6 +54,8 @@ def test_other_devices_are_refused_clearly(dev):
         with pytest.raises(RuntimeError, match="CPU only"):
             call()
     assert not ad.cuda.is_available() and ad.cuda.device_count() == 0
+    with pytest.raises(RuntimeError, match="CPU only"):
+        x.cuda("cpu")  # never a silent None: there is no CUDA device to move to
 
 
 def test_device_objects():

@@ -96,14 +96,15 @@ class _Fetcher:
         self.dataset = dataset
         self.collate_fn = collate_fn
         self.batched = batched
+        # once, not per batch: through nested Subsets it builds a row map as long as the data
+        self.source = _array_source(dataset) if batched and collate_fn is None else None
 
     def __call__(self, indices):
         if not self.batched:
             return (self.collate_fn or default_convert)(self.dataset[indices])
-        source = _array_source(self.dataset) if self.collate_fn is None else None
-        if source is None:
+        if self.source is None:
             return (self.collate_fn or default_collate)([self.dataset[int(i)] for i in indices])
-        arrays, rows = source
+        arrays, rows = self.source
         index = np.asarray(indices, dtype=np.int64)
         return tuple(Tensor(a[index if rows is None else rows[index]]) for a in arrays)
 

@@ -104,6 +104,8 @@ class RandomSampler(Sampler):
         n, rng = len(self.data_source), resolve(self.generator)
         if self.replacement:
             return iter(rng.integers(0, n, size=self.num_samples).tolist())
+        if n == 0:  # nothing to draw from (PyTorch refuses at construction; an empty epoch here)
+            return iter(())
         full, rest = divmod(self.num_samples, n)
         orders = [rng.permutation(n) for _ in range(full)]
         if rest:

@@ -57,7 +57,7 @@ def shape_arg(shape: tuple) -> tuple:
 # ---- type promotion --------------------------------------------------------------------------
 
 
-def _scalar_dtype(v):
+def scalar_dtype(v):
     """The dtype a Python or numpy scalar stands for (PyTorch's "wrapped number")."""
     if isinstance(v, bool | np.bool_):
         return dtypes.bool_
@@ -81,7 +81,7 @@ def result_type(*operands) -> np.dtype:
         if isinstance(v, Tensor | np.ndarray):
             g, d = (0 if v.ndim else 1), v.dtype
         else:
-            g, d = 2, _scalar_dtype(v)
+            g, d = 2, scalar_dtype(v)
         groups[g] = d if groups[g] is None else dtypes.promote_types(groups[g], d)
     return dtypes.combine_categories(groups[0], dtypes.combine_categories(groups[1], groups[2]))
 

@@ -147,8 +147,8 @@ def batch_norm(
     }
     for name, t in named.items():
         _check_param(op, input, name, t, (n_channels,))
-    if input.data.size == 0:  # an empty batch normalises to nothing, statistics untouched
-        return input.clone()
+    if input.data.size == 0:
+        return _empty_batch(input, weight, bias)
     if not training:
         if running_mean is None or running_var is None:
             raise ValueError(f"{op}: running_mean and running_var are needed when not training")
@@ -335,6 +335,14 @@ def _channel_affine(y, weight, bias):
     shape = (-1,) + (1,) * (y.ndim - 2)
     if weight is not None:
         y = y * weight.reshape(shape)
+    return y if bias is None else y + bias.reshape(shape)
+
+
+def _empty_batch(x, weight, bias):
+    """Batch norm of an input with no values, as PyTorch's: empty, on the graph of `x`, `weight`
+    and `bias` (whose gradients are zeros), the running estimates untouched."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    y = x.clone() if weight is None else x * weight.reshape(shape)
     return y if bias is None else y + bias.reshape(shape)
 
 

@@ -139,3 +139,8 @@ def test_default_collate_numbers_and_tensors():
 def test_bad_batch_size(batch_size, error):
     with pytest.raises(error, match="batch_size"):
         DataLoader(_dataset(), batch_size=batch_size)
+
+
+def test_an_empty_data_set_shuffled_gives_an_empty_epoch():
+    loader = DataLoader(TensorDataset(np.zeros((0, 2), np.float32)), batch_size=4, shuffle=True)
+    assert list(loader) == [] and len(loader) == 0

@@ -82,11 +82,13 @@ def test_functional_batch_norm_of_an_empty_batch_is_empty_as_torch(training):
     torch = pytest.importorskip("torch")
     mean, var = ad.zeros(3), ad.ones(3)
     x = ad.zeros(0, 3, 4, requires_grad=True)
-    out = F.batch_norm(x, mean, var, training=training)
+    weight, bias = ad.ones(3, requires_grad=True), ad.zeros(3, requires_grad=True)
+    out = F.batch_norm(x, mean, var, weight, bias, training=training)
     expected = torch.nn.functional.batch_norm(
         torch.zeros(0, 3, 4), torch.zeros(3), torch.ones(3), training=training
     )
     assert out.shape == tuple(expected.shape) and out.dtype == ad.float32
     out.sum().backward()
     assert x.grad.shape == (0, 3, 4)
+    assert weight.grad.data.tolist() == bias.grad.data.tolist() == [0, 0, 0]  # as torch's
     assert mean.data.tolist() == [0, 0, 0] and var.data.tolist() == [1, 1, 1]
