@@ -119,3 +119,8 @@ def test_int_cast_of_a_grad_tensor_does_not_require_grad():
         y = x.to(dtype)
         assert not y.requires_grad and y.grad_fn is None
     assert x.double().requires_grad
+
+
+def test_a_python_number_keeps_xlogy_in_the_tensors_dtype():
+    assert ad.xlogy(ad.tensor([1, 2]), 2).dtype == ad.float32  # np.log(2) alone is float64
+    assert ad.xlogy(3, ad.tensor([1.0, 2.0])).dtype == ad.float32

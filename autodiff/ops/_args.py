@@ -12,9 +12,10 @@ def is_tensor(x) -> bool:
     return isinstance(x, Tensor)
 
 
-def dim(op: str, x, d) -> int:
-    """`d` as a non-negative dim of x; a 0-d tensor accepts 0 and -1, as in PyTorch."""
-    ndim = max(x.ndim, 1)
+def dim(op: str, x, d, ndim: int | None = None) -> int:
+    """`d` as a non-negative dim of x (or of `ndim` dims, e.g. x.ndim + 1 for a new dim); a 0-d
+    tensor accepts 0 and -1, as in PyTorch."""
+    ndim = max(x.ndim, 1) if ndim is None else ndim
     if not isinstance(d, int | np.integer) or not -ndim <= d < ndim:
         raise DimError(
             f"{op}: dim {d!r} is out of range for a tensor of shape {tuple(x.shape)} "
@@ -102,6 +103,15 @@ def promote(*operands):
     except (TypeError, ValueError):
         return operands
     return tuple(_cast(v, target) for v in operands)
+
+
+def promote_float(x, y):
+    """x and y promoted, integer and bool results computed in float32 (`int / int` and
+    `atan2(int, int)` are float32, as in PyTorch)."""
+    x, y = promote(x, y)
+    if result_type(x, y).kind == "f":
+        return x, y
+    return promote(to_float(x), y) if isinstance(x, Tensor) else promote(x, to_float(y))
 
 
 def _unchanged(operands) -> bool:

@@ -12,7 +12,7 @@ import numpy as np
 
 from autodiff.function import Function, _describe
 from autodiff.ops import elementwise
-from autodiff.ops._args import is_tensor, promote, result_type, to_float
+from autodiff.ops._args import is_tensor, promote, promote_float, result_type
 
 __all__ = [
     "atan2",
@@ -216,7 +216,10 @@ def _divide_rounded(x, y, rounding_mode):
 
 
 def xlogy(input, other):
-    return XLogY.apply(*_promoted_float(input, other))
+    x, y = promote_float(input, other)
+    # a Python number as an array of the tensor's dtype: np.log(2) alone is float64
+    dtype = (x if is_tensor(x) else y).dtype
+    return XLogY.apply(*(v if is_tensor(v) else np.asarray(v, dtype) for v in (x, y)))
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
@@ -231,7 +234,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 def atan2(input, other):
     """The angle of the point (other, input) in radians, in [-pi, pi]; float32 for integers."""
-    return Atan2.apply(*_promoted_float(input, other))
+    return Atan2.apply(*promote_float(input, other))
 
 
 def hypot(input, other):
@@ -246,7 +249,7 @@ def logaddexp(input, other):
 
 def copysign(input, other):
     """|input| with the sign of other, elementwise; float32 for integer operands."""
-    return Copysign.apply(*_promoted_float(input, other))
+    return Copysign.apply(*promote_float(input, other))
 
 
 def lerp(input, end, weight):
@@ -303,14 +306,6 @@ def remainder(input, other):
     """input % other: the remainder with the sign of other, as Python's `%`."""
     x, y = _division_operands("remainder", input, other)
     return Modulo.apply(x, y, rounding_mode="floor")
-
-
-def _promoted_float(x, y):
-    """x and y promoted, with integer and bool tensors as float32 (atan2(int, int) is float32)."""
-    x, y = promote(x, y)
-    if result_type(x, y).kind == "f":
-        return x, y
-    return promote(to_float(x), y) if is_tensor(x) else promote(x, to_float(y))
 
 
 def _float_operands(op, x, y):

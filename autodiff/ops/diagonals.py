@@ -7,7 +7,7 @@ onto such a diagonal of zeros. Each is the other's backward.
 
 import numpy as np
 
-from autodiff.errors import DimError, ShapeError
+from autodiff.errors import ShapeError
 from autodiff.function import Function
 from autodiff.ops import _args
 from autodiff.ops.index import masked_fill
@@ -83,14 +83,8 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """
     if x.ndim == 0:
         raise ShapeError(f"diag_embed: needs at least 1 dim, got a 0-d {x.dtype} tensor")
-    ndim = x.ndim + 1
-    for d in (dim1, dim2):
-        if not -ndim <= d < ndim:
-            raise DimError(
-                f"diag_embed: dim {d} is out of range for the result's {ndim} dims "
-                f"(input {x.shape} {x.dtype})"
-            )
-    d1, d2 = dim1 % ndim, dim2 % ndim
+    ndim = x.ndim + 1  # the result's
+    d1, d2 = (_args.dim("diag_embed", x, d, ndim=ndim) for d in (dim1, dim2))
     if d1 == d2:
         raise ValueError(f"diag_embed: dim1 and dim2 must differ, got {dim1} and {dim2}")
     n = x.shape[-1] + abs(int(offset))

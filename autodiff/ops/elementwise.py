@@ -299,9 +299,7 @@ def div(x, y, *, rounding_mode=None):
     """
     if rounding_mode is not None:
         return div_rounded(x, y, rounding_mode)
-    x, y = promote(x, y)
-    if result_type(x, y).kind != "f":  # integer true division is float32, as in PyTorch
-        x, y = promote(to_float(x), y)
+    x, y = promote_float(x, y)
     if is_tensor(y):
         return Mul.apply(x, Reciprocal.apply(y))
     if isinstance(y, int | float):
@@ -405,7 +403,13 @@ def to_dtype(x, dtype):
     return ToDtype.apply(x, dtype=dtype)
 
 
-from autodiff.ops._args import is_tensor, promote, result_type, to_float  # noqa: E402
+from autodiff.ops._args import (  # noqa: E402
+    is_tensor,
+    promote,
+    promote_float,
+    result_type,
+    to_float,
+)
 from autodiff.ops.binary import div_rounded  # noqa: E402
 from autodiff.ops.index import nonzero  # noqa: E402
 from autodiff.tensor import Tensor  # noqa: E402

@@ -9,7 +9,7 @@ moves the broadcast index dims to the front and gives (len(idx), 3).
 
 import numpy as np
 
-from autodiff.errors import DimError, ShapeError
+from autodiff.errors import ShapeError
 from autodiff.function import Function
 from autodiff.ops import _args
 
@@ -286,12 +286,7 @@ def squeeze(x, dim=None):
 
 def unsqueeze(x, dim):
     """x with a new size-1 dim at position `dim` (in the result)."""
-    if not -x.ndim - 1 <= dim <= x.ndim:
-        raise DimError(
-            f"unsqueeze: dim {dim} is out of range for a tensor of shape {x.shape} "
-            f"(expected a dim in [{-x.ndim - 1}, {x.ndim}])"
-        )
-    d = dim % (x.ndim + 1)
+    d = _args.dim("unsqueeze", x, dim, ndim=x.ndim + 1)
     return reshape(x, *x.shape[:d], 1, *x.shape[d:])
 
 
