@@ -14,13 +14,14 @@ in PyTorch. PyTorch checks backward only (and only for NaN); checking forward to
 op that made the NaN rather than at the gradient that inherited it.
 """
 
-import functools
 import linecache
 import os
 import sys
 import warnings
 
 import numpy as np
+
+from autodiff.contexts import decorate
 
 
 class _AnomalyState:
@@ -92,12 +93,8 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         return False
 
     def __call__(self, func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with self:
-                return func(*args, **kwargs)
-
-        return wrapper
+        # this one instance for every call: its stack restores each caller's state
+        return decorate(func, lambda: self)
 
 
 class set_detect_anomaly:  # noqa: N801 - PyTorch's name

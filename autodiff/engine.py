@@ -8,9 +8,7 @@ recursion, so graph depth is bounded by memory alone. A non-leaf tensor's gradie
 (`register_hook`) run when its node comes out of the heap, a leaf's when the walk ends.
 """
 
-import functools
 import heapq
-import inspect
 import itertools
 import threading
 import weakref
@@ -19,6 +17,7 @@ from collections import OrderedDict
 import numpy as np
 
 from autodiff.anomaly import anomaly_state, check_backward, note_forward_trace
+from autodiff.contexts import decorate
 
 
 class _GradState(threading.local):
@@ -39,7 +38,7 @@ class _GradMode:
     """Sets grad mode for a `with` block or a decorated function, restoring it afterwards.
 
     A decorated generator function runs in the mode each time it resumes, and the caller's mode
-    is back at every `yield` (as in PyTorch).
+    is back at every `yield` (as in PyTorch; see autodiff/contexts.py).
     """
 
     enabled: bool
@@ -57,21 +56,7 @@ class _GradMode:
 
     def __call__(self, func):
         mode = self.enabled
-        if inspect.isgeneratorfunction(func):
-
-            @functools.wraps(func)
-            def generator(*args, **kwargs):
-                return (yield from _resumed_in_mode(func(*args, **kwargs), mode))
-
-            return generator
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            # a context per call, so recursive and concurrent calls each restore their own state
-            with _in_mode(mode):
-                return func(*args, **kwargs)
-
-        return wrapper
+        return decorate(func, lambda: _in_mode(mode))
 
 
 def _in_mode(mode: bool) -> _GradMode:
@@ -80,37 +65,15 @@ def _in_mode(mode: bool) -> _GradMode:
     return context
 
 
-def _resumed_in_mode(gen, mode):
-    """Drive generator `gen`, each of its steps in grad mode `mode`; return its return value."""
-    try:
-        with _in_mode(mode):
-            item = next(gen)
-        while True:
-            try:
-                value = yield item
-            except GeneratorExit:
-                with _in_mode(mode):
-                    gen.close()
-                raise
-            except BaseException as error:  # thrown in by our caller: pass it on
-                with _in_mode(mode):
-                    item = gen.throw(error)
-            else:
-                with _in_mode(mode):
-                    item = gen.send(value)
-    except StopIteration as stop:
-        return stop.value
-
-
 class _BareOrCalled(_GradMode):
     """A mode usable as `@mode` as well as `@mode()` and `with mode():`."""
 
-    def __new__(cls, orig_func=None):
-        if orig_func is None:
-            return super().__new__(cls)
-        return cls()(orig_func)
+    def __new__(cls, *args):
+        if len(args) == 1 and callable(args[0]):  # `@mode`: decorate at once
+            return cls()(args[0])
+        return super().__new__(cls)
 
-    def __init__(self, orig_func=None):
+    def __init__(self):
         super().__init__()
 
 
@@ -126,28 +89,13 @@ class enable_grad(_BareOrCalled):  # noqa: N801 - PyTorch's name
     enabled = True
 
 
-class inference_mode(_GradMode):  # noqa: N801 - PyTorch's name
-    """`no_grad` under PyTorch's other name; `inference_mode(False)` changes nothing. autodiff
-    has no separate inference tensors."""
-
-    enabled = False
-
-    def __new__(cls, mode=True):
-        if callable(mode):
-            return cls()(mode)
-        return super().__new__(cls)
+class inference_mode(_BareOrCalled):  # noqa: N801 - PyTorch's name
+    """`no_grad` under PyTorch's other name, and `inference_mode(False)` turns grad mode on, as
+    in PyTorch; autodiff has no separate inference tensors."""
 
     def __init__(self, mode=True):
         super().__init__()
-        self.mode = bool(mode)
-
-    def __enter__(self):
-        self._prev.append(is_grad_enabled())
-        if self.mode:
-            grad_state.enabled = False
-
-    def __call__(self, func):
-        return super().__call__(func) if self.mode else func
+        self.enabled = not mode
 
 
 class set_grad_enabled(_GradMode):  # noqa: N801 - PyTorch's name

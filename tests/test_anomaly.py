@@ -183,3 +183,13 @@ def test_a_custom_function_with_a_nan_backward_is_named():
         BadSquare.apply(x).sum().backward()
     assert "Function 'BadSquareBackward' returned NaN values" in str(info.value)
     assert "BadSquare.apply(x).sum().backward()" in str(info.value)
+
+
+def test_detect_anomaly_on_a_generator_function_holds_while_it_runs():
+    @ad.detect_anomaly()
+    def steps():
+        yield ad.is_anomaly_enabled()
+
+    it = steps()
+    assert next(it) is True
+    assert not ad.is_anomaly_enabled()  # the caller's mode is back at the yield

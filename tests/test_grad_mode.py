@@ -107,3 +107,15 @@ def test_modes_are_per_thread():
         t.start()
         t.join(timeout=10)
     assert seen == [True]
+
+
+def test_inference_mode_false_turns_grad_on_as_in_pytorch():
+    with ad.no_grad(), ad.inference_mode(False):
+        assert ad.is_grad_enabled()
+
+    @ad.inference_mode(False)
+    def f():
+        return ad.is_grad_enabled()
+
+    with ad.no_grad():
+        assert f() is True
