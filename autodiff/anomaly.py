@@ -153,12 +153,12 @@ def _describe(x) -> str:
 def check_forward(fn, arrays, out, node) -> None:
     """Function.apply's hook in anomaly mode: record `node`'s creation site (if a node was
     recorded) and raise if op `fn`'s output holds NaN/Inf."""
-    frames = user_frames()
     if node is not None:
-        node.trace = frames
+        node.trace = user_frames()
     held = _non_finite(out) if anomaly_state.check_nan else None
     if held is None:
         return
+    frames = user_frames() if node is None else node.trace
     inputs = ", ".join(_describe(x) for x in arrays)
     raise RuntimeError(
         f"{fn.__name__}: output of shape {out.shape} {out.dtype} holds {held}, inputs: {inputs} "

@@ -219,7 +219,9 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
     while heap:
         node = heapq.heappop(heap)[1]
         g = pending.pop(node)
-        if capture is not None and id(node) in capture:  # as PyTorch: before the tensor's hooks
+        # captured before the tensor's hooks run; PyTorch does so only when another requested
+        # input lies below this tensor, and otherwise applies the hooks first
+        if capture is not None and id(node) in capture:
             for i in capture[id(node)]:
                 found[i] = g
         if node.hooks is not None:

@@ -13,9 +13,10 @@ from autodiff.errors import ShapeError
 from autodiff.function import Function
 from autodiff.ops._args import dim as _dim
 from autodiff.ops._args import dims as _dims
+from autodiff.ops._args import require_float
 from autodiff.ops.elementwise import to_dtype
 from autodiff.ops.linalg import matmul
-from autodiff.ops.reduce import Extreme
+from autodiff.ops.reduce import Extreme, reduced_shape
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "det", "inv", "solve", "matmul"]
 
@@ -44,7 +45,7 @@ class VectorNorm(Function):
         else:
             with np.errstate(divide="ignore"):  # 0 ** negative p is inf, as in PyTorch
                 n = ((a**ord).sum(axis=axes, keepdims=True)) ** (1 / ord)
-        out = n if keepdim else n.reshape(_reduced(x.shape, axes))
+        out = n if keepdim else n.reshape(reduced_shape(x.shape, axes))
         ctx.save(x, out)
         ctx.ord, ctx.axes = ord, axes
         return out
@@ -231,7 +232,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
         summed, extreme = (rows, cols) if abs(ord) == 1 else (cols, rows)
         sums = abs(A).sum(summed, keepdim=True)
         out = Extreme.apply(sums, axes=(extreme,), keepdim=True, largest=ord > 0)
-        return out if keepdim else out.reshape(*_reduced(A.shape, (rows, cols)))
+        return out if keepdim else out.reshape(*reduced_shape(A.shape, (rows, cols)))
     raise ValueError(f"linalg.matrix_norm: order {ord!r} is not supported")
 
 
@@ -305,15 +306,7 @@ def _float_input(op, x, dtype):
         if np.dtype(dtype).kind != "f":
             raise TypeError(f"{op}: dtype must be a float dtype, got {dtype}")
         x = to_dtype(x, np.dtype(dtype))
-    if x.dtype.kind != "f":
-        raise TypeError(
-            f"{op}: expected a float32 or float64 tensor, got {x.dtype} (shape {x.shape})"
-        )
-    return x
-
-
-def _reduced(shape, axes):
-    return () if axes is None else tuple(n for i, n in enumerate(shape) if i not in axes)
+    return require_float(op, x)
 
 
 def _kept(shape, axes):

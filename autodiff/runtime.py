@@ -187,7 +187,8 @@ def _format(info: dict) -> str:
     lines = [
         "autodiff runtime settings (autodiff.runtime.configure, or AUTODIFF_RUNTIME):",
         f"  spin={s['spin'] if s['spin'] is not None else 'off'}"
-        f" malloc={'on' if s['malloc'] else 'off'} blas_limit={'on' if s['blas_limit'] else 'off'}",
+        f" malloc={'on' if s['malloc'] else 'off'} blas_limit={'on' if s['blas_limit'] else 'off'}"
+        f" winograd={'on' if s['winograd'] else 'off'}",
         f"numba: {nb['threads']} threads, threading layer {nb['threading_layer']}",
     ]
     for lib in info["libraries"]:

@@ -244,7 +244,7 @@ def test_describe_reports_pools_and_settings(capsys):
     assert info["numba"]["started"] is True
     assert f"numba: {info['numba']['threads']} threads" in text
     assert any(lib["user_api"] == "blas" for lib in info["libraries"])
-    assert "blas_limit=" in text
+    assert "blas_limit=" in text and "winograd=off" in text
     runtime.describe(quiet=True)
     assert capsys.readouterr().out == ""
     buffer = io.StringIO()

@@ -34,12 +34,12 @@ SERIAL_MACS = (2**18, 4_000_000)
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``np.matmul(a, b, out=out)``, on one BLAS thread when the product is small (see the
     module docstring for when)."""
-    if not (_config.LIMIT_SMALL_PRODUCTS and _alone()):
+    if not _config.LIMIT_SMALL_PRODUCTS:
         return np.matmul(a, b, out=out)
     macs = a.shape[-1] * (a.shape[-2] if a.ndim > 1 else 1) * (b.shape[-1] if b.ndim > 1 else 1)
     if a.ndim > 2 or b.ndim > 2:
         macs *= math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-    if not SERIAL_MACS[0] <= macs < SERIAL_MACS[1]:
+    if not SERIAL_MACS[0] <= macs < SERIAL_MACS[1] or not _alone():
         return np.matmul(a, b, out=out)
     with one_thread():
         return np.matmul(a, b, out=out)

@@ -333,7 +333,7 @@ def _var_mean(op, x, dim, unbiased, keepdim, correction):
     centred = x - kept_mean
     # n <= correction gives inf (so nan or inf), as in PyTorch; a Python float keeps the dtype
     scale = 1 / (n - correction) if n > correction else math.inf
-    out_mean = kept_mean if keepdim else kept_mean.reshape(_reduced_shape(x.shape, axes))
+    out_mean = kept_mean if keepdim else kept_mean.reshape(reduced_shape(x.shape, axes))
     return Sum.apply(centred * centred, axes=axes, keepdim=keepdim) * scale, out_mean
 
 
@@ -404,7 +404,7 @@ def select_along(x, index, dim):
 def saved_output(ctx, x, y, axes, keepdim):
     """A reduction's output from `y` (the reduced axes kept as size 1), saving x and the output
     itself for backward, so that an in-place write to the output is caught at backward."""
-    out = y if keepdim else y.reshape(_reduced_shape(x.shape, axes))
+    out = y if keepdim else y.reshape(reduced_shape(x.shape, axes))
     ctx.save(x, out)
     ctx.axes = axes
     return out
@@ -446,7 +446,7 @@ def _count(shape, axes):
     return int(np.prod([shape[a] for a in axes]))
 
 
-def _reduced_shape(shape, axes):
+def reduced_shape(shape, axes):
     if axes is None:
         return ()
     return tuple(n for i, n in enumerate(shape) if i not in axes)
