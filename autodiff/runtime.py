@@ -132,7 +132,7 @@ def configure(
         if blas_limit is not None:
             _config.LIMIT_SMALL_PRODUCTS = blas_limit
         if winograd is not None:
-            winograd_kernels.ENABLED = winograd
+            winograd_kernels.F4.enabled = winograd
         return settings()
 
 
@@ -146,7 +146,7 @@ def settings() -> dict:
         "spin": _state["spin"],
         "malloc": _state["malloc"],
         "blas_limit": _config.LIMIT_SMALL_PRODUCTS,
-        "winograd": winograd_kernels.ENABLED,
+        "winograd": winograd_kernels.F4.enabled,
     }
 
 

@@ -34,7 +34,7 @@ from benchmarks import timing
 
 BUDGET = timing.Budget(seconds=1.5, min_repeats=5, max_repeats=200, sample_seconds=0.02, warmup=1)
 
-_3X3 = (winograd, winograd.F2, direct, im2col_gemm)
+_3X3 = (winograd.F4, winograd.F2, direct, im2col_gemm)
 
 # (label, (N, C, S), (F, k), padding, groups, algorithms able to run it)
 LAYERS = (

@@ -81,7 +81,7 @@ def _conv(n, c, size, f, k, pad, backward=True, attrs=None) -> tuple[str, dict]:
 
 
 _TILE = "autodiff.kernels.winograd:_TILE_BUFFER_BYTES"
-_WINOGRAD_ON = {"autodiff.kernels.winograd:ENABLED": True}  # off by default (float32 accuracy)
+_WINOGRAD_ON = {"autodiff.kernels.winograd:F4.enabled": True}  # off by default (float32 accuracy)
 _DIRECT_ONLY = {**_NO_WINOGRAD, f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": BIG}
 # (m, k, n) around blas.SERIAL_MACS: 0.65M, 3.1M (LeNet-5's first dense layer), 3.3M, 4.2M (the
 # MLP's middle layer), 26M multiply-adds
@@ -273,8 +273,12 @@ def _worker(spec: dict) -> dict:
     """Build and time one workload in this process; returns the median step time (s)."""
     params = {**spec["params"], **spec["variant_params"]}
     for name, value in {**params.pop("attrs", {}), **spec["attrs"]}.items():
-        module, attr = name.split(":")
-        setattr(importlib.import_module(module), attr, value)
+        module, path = name.split(":")  # "module:attribute" or "module:object.attribute"
+        *owners, attr = path.split(".")
+        owner = importlib.import_module(module)
+        for part in owners:
+            owner = getattr(owner, part)
+        setattr(owner, attr, value)
     step = WORKLOADS[spec["workload"]](**params)
     for _ in range(3):  # compile or load the kernels, warm the caches
         step()

@@ -287,6 +287,6 @@ def test_winograd_is_off_by_default_and_switchable():
     assert runtime.settings()["winograd"] is False and conv.choose(geometry) is not winograd
     try:
         assert runtime.configure(winograd=True)["winograd"] is True
-        assert conv.choose(geometry) is winograd
+        assert conv.choose(geometry) is winograd.F4
     finally:
         runtime.configure(winograd=False)

@@ -69,7 +69,7 @@ DIRECT_MAX_GROUP_WEIGHTS = 16384
 # output row in cache; LeNet's layers fit whole.
 DIRECT_CHUNK_BYTES = 2**20
 
-# When winograd.ENABLED, 3x3 stride-1 convolutions (one group, no dilation) with at least
+# When winograd.F4.enabled, 3x3 stride-1 convolutions (one group, no dilation) with at least
 # WINOGRAD_MIN_CHANNELS input and output channels, and at least WINOGRAD_MIN_PIXELS_PER_CHANNEL *
 # max(C, F) output pixels per plane, run as Winograd F(4x4, 3x3) (winograd.py) instead of im2col
 # + GEMM: with fewer tiles per plane the GEMMs stream the 36 transformed filters (4x the

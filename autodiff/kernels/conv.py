@@ -30,11 +30,17 @@ class ConvAlgorithm(Protocol):
 
 
 #: Tried in this order. Winograd F(4x4, 3x3) does 4x fewer multiplications than a GEMM where it
-#: applies (only when ``winograd.ENABLED``: it costs accuracy), F(2x2, 3x3) 2.25x fewer; the
+#: applies (only when ``winograd.F4.enabled``: it costs accuracy), F(2x2, 3x3) 2.25x fewer; the
 #: direct loops beat a GEMM too shallow to run near the BLAS peak; depthwise filters see one
 #: channel each, which im2col would copy ``kh * kw`` times for nothing; im2col + GEMM takes
 #: everything else.
-ALGORITHMS: tuple[ConvAlgorithm, ...] = (winograd, winograd.F2, direct, depthwise, im2col_gemm)
+ALGORITHMS: tuple[ConvAlgorithm, ...] = (
+    winograd.F4,
+    winograd.F2,
+    direct,
+    depthwise,
+    im2col_gemm,
+)
 
 
 def choose(g: ConvGeometry) -> ConvAlgorithm:

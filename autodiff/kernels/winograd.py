@@ -53,7 +53,7 @@ applied in float64.
 Accuracy decides which tile sizes run by default. F(2x2)'s transforms only add and subtract, so
 its float32 error stays near im2col's, within twice torch's (``F2``, on). F(4x4)'s points +-2
 amplify rounding error: several times torch's float32 error on realistic layers
-(``python -m benchmarks.conv_tuning accuracy``), so it runs only on request (``ENABLED``).
+(``python -m benchmarks.conv_tuning accuracy``), so it runs only on request (``F4.enabled``).
 """
 
 import itertools
@@ -89,15 +89,18 @@ class Winograd:
     limits : (str, str)
         Names of the ``_config`` constants of its least channels each way and least output
         pixels per plane per ``max(C, F)`` (read at each choice, so they can be patched).
+    enabled : bool
+        Whether a convolution may choose it (``autodiff.runtime.configure(winograd=...)``
+        switches F(4x4)).
     """
 
-    def __init__(self, m: int, g_matrix, name: str, limits: tuple[str, str]):
+    def __init__(self, m: int, g_matrix, name: str, limits: tuple[str, str], enabled: bool):
         self.m, self.positions = m, (m + 2) ** 2
         # (G ⊗ G)[a i + j, 3 r + s] = G[i, r] G[j, s], so that G w G^T is one GEMM over filters.
         self.gg = np.kron(np.asarray(g_matrix, np.float64), np.asarray(g_matrix, np.float64))
         self.__name__ = name
         self.limits = limits
-        self.enabled = True
+        self.enabled = enabled
 
     def __repr__(self) -> str:
         return f"<conv algorithm {self.__name__}: Winograd F({self.m}x{self.m}, 3x3)>"
@@ -225,9 +228,11 @@ F2 = Winograd(
     [[1, 0, 0], [1 / 2, 1 / 2, 1 / 2], [1 / 2, -1 / 2, 1 / 2], [0, 0, 1]],
     "autodiff.kernels.winograd.F2",
     ("WINOGRAD2_MIN_CHANNELS", "WINOGRAD2_MIN_PIXELS_PER_CHANNEL"),
+    enabled=True,
 )
 
-#: F(4x4, 3x3), the registry's entry for this module (``supports`` and the functions below).
+#: F(4x4, 3x3): off by default, its float32 error being several times torch's, past the twice
+#: torch's that a fast path may cost (tests/kernels/test_conv_accuracy.py).
 F4 = Winograd(
     4,
     [
@@ -240,33 +245,8 @@ F4 = Winograd(
     ],
     __name__,
     ("WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_PIXELS_PER_CHANNEL"),
+    enabled=False,
 )
-
-#: Off by default: F(4x4, 3x3)'s float32 error is several times torch's, past the twice torch's
-#: that a fast path may cost (tests/kernels/test_conv_accuracy.py). Set True (or
-#: ``autodiff.runtime.configure(winograd=True)``) to trade that accuracy for speed on wide 3x3
-#: layers; read when a convolution chooses its algorithm.
-ENABLED = False
-
-
-def supports(g: ConvGeometry) -> bool:
-    """F(4x4, 3x3) when ``ENABLED``, on the geometries of ``Winograd.supports``."""
-    return ENABLED and F4.supports(g)
-
-
-def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
-    """``Winograd.forward`` of F(4x4, 3x3)."""
-    return F4.forward(x, w, b, g)
-
-
-def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """``Winograd.backward_input`` of F(4x4, 3x3)."""
-    return F4.backward_input(gy, w, g)
-
-
-def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """``Winograd.backward_weight`` of F(4x4, 3x3)."""
-    return F4.backward_weight(gy, x, g)
 
 
 def _split(samples, n: int, chunk: int) -> list:

@@ -23,9 +23,9 @@ for stride in (1, 2):  # direct loops, then im2col
     k.conv2d_backward(y, saved)
 wide = np.ones((2, 32, 8, 8), np.float32)  # Winograd (3x3 over 32 channels): F(2x2), F(4x4)
 for f4 in (False, True):  # F(4x4) is off by default
-    k.winograd.ENABLED = f4
+    k.winograd.F4.enabled = f4
     y, saved = k.conv2d_forward(wide, np.ones((32, 32, 3, 3), np.float32), None, 1, 1)
-    assert saved.algorithm is (k.winograd if f4 else k.winograd.F2)
+    assert saved.algorithm is (k.winograd.F4 if f4 else k.winograd.F2)
     k.conv2d_backward(y, saved)
 y, saved = k.conv2d_forward(x, np.ones((2, 1, 3, 3), np.float32), None, 1, 1, 1, 2)
 k.conv2d_backward(y, saved)

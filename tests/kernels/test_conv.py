@@ -48,7 +48,7 @@ def kernels_path(request, monkeypatch):
         monkeypatch.setattr(_config, f"{name}_MIN_CHANNELS", 1 if request.param == tile else 2**62)
         monkeypatch.setattr(_config, f"{name}_MIN_PIXELS_PER_CHANNEL", 0)
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", direct)
-    monkeypatch.setattr(winograd, "ENABLED", request.param == "winograd")
+    monkeypatch.setattr(winograd.F4, "enabled", request.param == "winograd")
     return request.param
 
 
@@ -58,7 +58,7 @@ def test_path_is_chosen_by_geometry(monkeypatch):
     monkeypatch.setattr(_config, "WINOGRAD_MIN_PIXELS_PER_CHANNEL", DEFAULT_WINOGRAD_PIXELS)
     monkeypatch.setattr(_config, "WINOGRAD2_MIN_CHANNELS", DEFAULT_WINOGRAD2_MIN)
     monkeypatch.setattr(_config, "WINOGRAD2_MIN_PIXELS_PER_CHANNEL", DEFAULT_WINOGRAD2_PIXELS)
-    monkeypatch.setattr(winograd, "ENABLED", True)
+    monkeypatch.setattr(winograd.F4, "enabled", True)
 
     def path(x_shape, w_shape, stride=1, padding=0, groups=1):
         x, w = np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32)
@@ -79,7 +79,7 @@ def test_path_is_chosen_by_geometry(monkeypatch):
     assert path((2, 1, 28, 28), (6, 1, 5, 5), stride=2) == "depthwise"
     assert path((1, 2, 5, 5), (2, 2, 1, 1), padding=1) == "im2col_gemm"
     # F(4x4) is off by default (its float32 error, test_conv_accuracy.py): F(2x2) is next in line
-    monkeypatch.setattr(winograd, "ENABLED", False)
+    monkeypatch.setattr(winograd.F4, "enabled", False)
     assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "F2"
     assert path((2, 16, 32, 32), (16, 16, 3, 3), padding=1) == "F2"
     assert path((2, 128, 8, 8), (128, 128, 3, 3), padding=1) == "im2col_gemm"

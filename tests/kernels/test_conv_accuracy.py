@@ -118,7 +118,7 @@ def forced(algorithm):
     registry = (algorithm, conv.im2col_gemm)
     with (
         _patched(_config, **limits),
-        _patched(conv.winograd, ENABLED=True),
+        _patched(conv.winograd.F4, enabled=True),
         _patched(conv, ALGORITHMS=registry),
     ):
         yield

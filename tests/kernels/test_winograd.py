@@ -72,7 +72,7 @@ def conv2d(monkeypatch, case, x, w, b, gy, tile, min_channels):
     other tile size off)."""
     f4 = tile == "F4"
     with monkeypatch.context() as m:
-        m.setattr(winograd_module, "ENABLED", f4)
+        m.setattr(winograd_module.F4, "enabled", f4)
         m.setattr(winograd_module.F2, "enabled", not f4)
         m.setattr(_config, f"WINOGRAD{'' if f4 else '2'}_MIN_CHANNELS", min_channels)
         m.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", 0)
@@ -107,8 +107,7 @@ def test_matches_direct_loop(case, tile):
 def test_conv2d_dispatches_and_matches_im2col(monkeypatch, case, tile_name):
     x, w, b, gy = make(case)
     calls = []
-    # F(4x4) is this module's functions in the registry, F(2x2) the object F2.
-    owner = winograd_module if tile_name == "F4" else TILES[tile_name]
+    owner = TILES[tile_name]
     for name in ("forward", "backward_input", "backward_weight"):
         real = getattr(owner, name)
         monkeypatch.setattr(owner, name, lambda *a, real=real: calls.append(a) or real(*a))
@@ -134,10 +133,10 @@ def test_other_geometries_keep_im2col(monkeypatch, w_shape, stride, dilation, gr
     def fail(*args):
         raise AssertionError("Winograd called outside 3x3, stride 1, dilation 1, groups 1")
 
-    for owner in (winograd_module, winograd_module.F2):
+    for owner in (winograd_module.F4, winograd_module.F2):
         for name in ("forward", "backward_input", "backward_weight"):
             monkeypatch.setattr(owner, name, fail)
-    monkeypatch.setattr(winograd_module, "ENABLED", True)
+    monkeypatch.setattr(winograd_module.F4, "enabled", True)
     for name in ("WINOGRAD", "WINOGRAD2"):
         monkeypatch.setattr(_config, f"{name}_MIN_CHANNELS", 1)
         monkeypatch.setattr(_config, f"{name}_MIN_PIXELS_PER_CHANNEL", 0)
@@ -250,7 +249,7 @@ def test_against_torch(case, tile):
 def _forward_in_child(queue):
     case = CASES[3]
     x, w, b, _ = make(case)
-    queue.put(winograd_module.forward(x, w, b, geometry(case)))
+    queue.put(winograd_module.F4.forward(x, w, b, geometry(case)))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
@@ -262,7 +261,7 @@ def test_a_forked_child_gets_its_own_worker_threads(monkeypatch):
     monkeypatch.setattr(winograd_module, "_POOL", None)
     case = CASES[3]
     x, w, b, _ = make(case)
-    expected = winograd_module.forward(x, w, b, geometry(case))
+    expected = winograd_module.F4.forward(x, w, b, geometry(case))
     assert winograd_module._POOL is not None
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()

@@ -35,7 +35,7 @@ PATHS = {
 def test_gradcheck_on_each_path(monkeypatch, path, padding):
     for name, value in PATHS[path].items():
         monkeypatch.setattr(_config, name, value)
-    monkeypatch.setattr(winograd, "ENABLED", path == "winograd")
+    monkeypatch.setattr(winograd.F4, "enabled", path == "winograd")
     taken = []
     choose = conv.choose
     monkeypatch.setattr(conv, "choose", lambda g: taken.append(choose(g).__name__) or choose(g))
