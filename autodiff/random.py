@@ -38,6 +38,12 @@ class Generator:
         return self._seed
 
 
+def own(generator=None) -> np.random.Generator | None:
+    """What an object that draws numbers keeps of a `generator=` argument: None stays None (the
+    global generator, at each use), and a seed becomes one Generator for the object's life."""
+    return None if generator is None else resolve(generator)
+
+
 def resolve(generator=None) -> np.random.Generator:
     """The numpy Generator behind `generator`: the global one for None, an `autodiff.Generator`'s,
     a numpy Generator itself, or a new one seeded with an int."""

@@ -84,6 +84,15 @@ class _NormBase(Module):
         self.reset_running_stats()
         _reset_affine(self)
 
+    def _check_input_dim(self, x) -> None:
+        """ShapeError unless x has one of `_expected_ndims` dims (PyTorch's name)."""
+        if x.ndim not in self._expected_ndims:
+            dims = " or ".join(f"{n}D" for n in self._expected_ndims)
+            raise ShapeError(
+                f"{type(self).__name__}: expected {dims} input, got {x.ndim}D input of shape "
+                f"{x.shape} {x.dtype}"
+            )
+
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
@@ -105,12 +114,7 @@ class _BatchNorm(_NormBase):
     """
 
     def forward(self, x):
-        if x.ndim not in self._expected_ndims:
-            dims = " or ".join(f"{n}D" for n in self._expected_ndims)
-            raise ShapeError(
-                f"{type(self).__name__}: expected {dims} input, got {x.ndim}D input of shape "
-                f"{x.shape} {x.dtype}"
-            )
+        self._check_input_dim(x)
         if x.shape[1] != self.num_features:
             raise ShapeError(
                 f"{type(self).__name__}: input of shape {x.shape} has {x.shape[1]} channels "
@@ -188,12 +192,7 @@ class _InstanceNorm(_NormBase):
 
     def forward(self, input):  # noqa: A002 - PyTorch's name
         name = type(self).__name__
-        if input.ndim not in self._expected_ndims:
-            dims = " or ".join(f"{n}D" for n in self._expected_ndims)
-            raise ShapeError(
-                f"{name}: expected {dims} input, got {input.ndim}D input of shape "
-                f"{input.shape} {input.dtype}"
-            )
+        self._check_input_dim(input)
         unbatched = input.ndim == self._expected_ndims[0]
         channels = input.shape[0 if unbatched else 1]
         if channels != self.num_features:

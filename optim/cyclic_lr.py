@@ -11,16 +11,7 @@ for epoch in range(10):
 import math
 
 from optim.optimizer import require
-from optim.scheduler import LRScheduler, check_optimizer
-
-
-def _per_group(owner: str, name: str, value, optimizer) -> list:
-    """`value` repeated for every parameter group, or checked to hold one entry per group."""
-    n = len(optimizer.param_groups)
-    if isinstance(value, list | tuple):
-        require(len(value) == n, owner, name, value, f"a number or {n} numbers (one per group)")
-        return list(value)
-    return [value] * n
+from optim.scheduler import LRScheduler, check_optimizer, per_group
 
 
 def _anneal(strategy: str, start: float, end: float, pct: float) -> float:
@@ -140,9 +131,9 @@ class OneCycleLR(LRScheduler):
             cycle_momentum,
             f"False for {type(optimizer).__name__}, which has neither momentum nor betas",
         )
-        max_lrs = _per_group(name, "max_lr", max_lr, optimizer)
-        max_momentums = _per_group(name, "max_momentum", max_momentum, optimizer)
-        base_momentums = _per_group(name, "base_momentum", base_momentum, optimizer)
+        max_lrs = per_group(name, "max_lr", max_lr, optimizer)
+        max_momentums = per_group(name, "max_momentum", max_momentum, optimizer)
+        base_momentums = per_group(name, "base_momentum", base_momentum, optimizer)
         self.total_steps = total_steps
         self.anneal_strategy = anneal_strategy
         self.cycle_momentum = cycle_momentum

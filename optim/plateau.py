@@ -4,7 +4,7 @@ import math
 
 from autodiff.tensor import Tensor
 from optim.optimizer import Optimizer, require
-from optim.scheduler import LRScheduler, check_optimizer
+from optim.scheduler import LRScheduler, check_optimizer, per_group
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -61,12 +61,7 @@ class ReduceLROnPlateau(LRScheduler):
             (threshold >= 0, "threshold", threshold, ">= 0"),
         ]:
             require(ok, "ReduceLROnPlateau", key, value, rule)
-        n = len(optimizer.param_groups)
-        if isinstance(min_lr, list | tuple):
-            require(len(min_lr) == n, "ReduceLROnPlateau", "min_lr", min_lr, f"one per group ({n})")
-            self.min_lrs = list(min_lr)
-        else:
-            self.min_lrs = [min_lr] * n
+        self.min_lrs = per_group("ReduceLROnPlateau", "min_lr", min_lr, optimizer)
         self.optimizer = optimizer
         self.mode = mode
         self.factor = factor

@@ -10,13 +10,22 @@ after the other with `SequentialLR`, not by stepping both.
 from collections.abc import Mapping
 from numbers import Real
 
-from optim.optimizer import Optimizer, to_python
+from optim.optimizer import Optimizer, require, to_python
 
 
 def check_optimizer(optimizer) -> None:
     """Raise TypeError unless `optimizer` is an Optimizer."""
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"a scheduler needs an Optimizer, got {type(optimizer).__name__}")
+
+
+def per_group(owner: str, name: str, value, optimizer) -> list:
+    """`value` repeated for every parameter group, or checked to hold one entry per group."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, list | tuple):
+        require(len(value) == n, owner, name, value, f"a number or {n} numbers (one per group)")
+        return list(value)
+    return [value] * n
 
 
 class LRScheduler:

@@ -12,7 +12,7 @@ import numpy as np
 from autodiff.data.dataset import Dataset, GeneratorLike, Subset, TensorDataset
 from autodiff.data.sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler
 from autodiff.data.worker import WorkerError, WorkerPool, default_context
-from autodiff.random import resolve
+from autodiff.random import own, resolve
 from autodiff.tensor import Tensor
 
 
@@ -248,7 +248,7 @@ class DataLoader:
             )
         # A seed becomes one Generator kept for the loader's lifetime, so each epoch draws a
         # fresh permutation; None stays None and means the global generator of that epoch.
-        self.generator = None if generator is None else resolve(generator)
+        self.generator = own(generator)
         if sampler is None:
             sampler = (
                 RandomSampler(dataset, generator=self.generator)

@@ -13,17 +13,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from autodiff.data.dataset import GeneratorLike
-from autodiff.random import resolve
+from autodiff.random import own, resolve
 
 __all__ = [
     "BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
     "WeightedRandomSampler",
 ]  # fmt: skip
-
-
-def _own(generator: GeneratorLike) -> np.random.Generator | None:
-    """A seed becomes one Generator for the sampler's lifetime; None stays None."""
-    return None if generator is None else resolve(generator)
 
 
 def _positive_int(owner: str, name: str, value) -> int:
@@ -93,7 +88,7 @@ class RandomSampler(Sampler):
         self._num_samples = num_samples
         if num_samples is not None:
             _positive_int("RandomSampler", "num_samples", num_samples)
-        self.generator = _own(generator)
+        self.generator = own(generator)
 
     @property
     def num_samples(self) -> int:
@@ -129,7 +124,7 @@ class SubsetRandomSampler(Sampler):
 
     def __init__(self, indices: Sequence[int], generator: GeneratorLike = None):
         self.indices = indices
-        self.generator = _own(generator)
+        self.generator = own(generator)
 
     def __iter__(self) -> Iterator[int]:
         order = resolve(self.generator).permutation(len(self.indices))
@@ -185,7 +180,7 @@ class WeightedRandomSampler(Sampler):
         self.weights = weights
         self.num_samples = num_samples
         self.replacement = replacement
-        self.generator = _own(generator)
+        self.generator = own(generator)
 
     def __iter__(self) -> Iterator[int]:
         rng = resolve(self.generator)

@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
 from autodiff.data.dataset import GeneratorLike
-from autodiff.random import resolve
+from autodiff.random import own, resolve
 from autodiff.tensor import Tensor
 
 
@@ -144,7 +144,7 @@ class _ImageTransform:
 
     def __init__(self, generator: GeneratorLike):
         # None stays None: the global generator is looked up on each call, after any reseeding.
-        self.generator = None if generator is None else resolve(generator)
+        self.generator = own(generator)
 
     def __call__(self, x: ArrayLike | Tensor) -> Any:
         """Transform a ``(C, H, W)`` image or an ``(N, C, H, W)`` batch; see the module doc."""
