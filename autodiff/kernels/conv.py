@@ -187,15 +187,7 @@ def conv_transpose2d_forward(
         Bad ranks, channels, groups or geometry, or an output size below 1.
     """
     op = "conv_transpose2d"
-    x = as_float_array(op, "x", x, 4)
-    w = as_float_array(op, "w", w, 4)
-    b = None if b is None else as_float_array(op, "b", b, 1)
-    if w.dtype != x.dtype or (b is not None and b.dtype != x.dtype):
-        bias = None if b is None else f"{b.shape} {b.dtype}"
-        raise TypeError(
-            f"{op}: dtypes differ (input {x.shape} {x.dtype}, weight {w.shape} {w.dtype}, "
-            f"bias {bias})"
-        )
+    x, w, b = _float_arrays(op, x, w, b)
     c = x.shape[1]
     if not isinstance(groups, int | np.integer) or groups < 1 or c % groups:
         raise ValueError(
@@ -283,17 +275,23 @@ def conv_transpose2d_backward(
     return gx, gw, gb
 
 
-def _check_arrays(x, w, b, groups) -> tuple:
-    """Validate conv2d's arrays and groups; return them C-contiguous."""
-    x = as_float_array("conv2d", "x", x, 4)
-    w = as_float_array("conv2d", "w", w, 4)
-    b = None if b is None else as_float_array("conv2d", "b", b, 1)
+def _float_arrays(op, x, w, b) -> tuple:
+    """x (4-D), w (4-D) and b (1-D or None) as C-contiguous float arrays of one dtype."""
+    x = as_float_array(op, "x", x, 4)
+    w = as_float_array(op, "w", w, 4)
+    b = None if b is None else as_float_array(op, "b", b, 1)
     if w.dtype != x.dtype or (b is not None and b.dtype != x.dtype):
         bias = None if b is None else f"{b.shape} {b.dtype}"
         raise TypeError(
-            f"conv2d: dtypes differ (input {x.shape} {x.dtype}, weight {w.shape} {w.dtype}, "
+            f"{op}: dtypes differ (input {x.shape} {x.dtype}, weight {w.shape} {w.dtype}, "
             f"bias {bias})"
         )
+    return x, w, b
+
+
+def _check_arrays(x, w, b, groups) -> tuple:
+    """Validate conv2d's arrays and groups; return them C-contiguous."""
+    x, w, b = _float_arrays("conv2d", x, w, b)
     c, f = x.shape[1], w.shape[0]
     if not isinstance(groups, int | np.integer) or groups < 1 or c % groups or f % groups:
         raise ValueError(
