@@ -43,6 +43,17 @@ def as_dtype(dtype) -> np.dtype:
     return resolved
 
 
+def parameter_dtype(owner: str, dtype) -> np.dtype:
+    """The dtype of a layer's parameters: float32 when `dtype` is None, else float32 or float64
+    (parameters learn, so an integer dtype is refused rather than truncating every update)."""
+    if dtype is None:
+        return float32
+    resolved = as_dtype(dtype)
+    if resolved not in FLOAT_DTYPES:
+        raise TypeError(f"{owner}: parameters must be float32 or float64, got dtype {resolved}")
+    return resolved
+
+
 def to_array(data, dtype=None) -> np.ndarray:
     """An ndarray for `tensor(data, dtype)`.
 

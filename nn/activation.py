@@ -301,7 +301,7 @@ class PReLU(Module):
         check_device(device, "PReLU")
         self.num_parameters = num_parameters
         self.init = init
-        dtype = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
+        dtype = dtypes.parameter_dtype("PReLU", dtype)
         self.weight = Parameter(np.empty(num_parameters, dtype))
         self.reset_parameters()
 

@@ -41,7 +41,7 @@ class _ConvNd(Module):
     ):
         super().__init__()
         check_device(device, type(self).__name__)
-        dtype = dtype or dtypes.float32
+        dtype = dtypes.parameter_dtype(type(self).__name__, dtype)
         name = type(self).__name__
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(

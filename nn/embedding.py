@@ -73,7 +73,7 @@ class Embedding(Module):
         self.scale_grad_by_freq = scale_grad_by_freq
         self.sparse = sparse
         if _weight is None:
-            dtype = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
+            dtype = dtypes.parameter_dtype("Embedding", dtype)
             array = np.empty((num_embeddings, embedding_dim), dtype)
             self.weight = Parameter(array, requires_grad=not _freeze)
             self.reset_parameters()

@@ -44,7 +44,7 @@ class Linear(Module):
     ):
         super().__init__()
         check_device(device, "Linear")
-        dtype = dtype or dtypes.float32
+        dtype = dtypes.parameter_dtype(type(self).__name__, dtype)
         self.in_features = in_features
         self.out_features = out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype))

@@ -55,7 +55,7 @@ class _NormBase(Module):
     ):
         super().__init__()
         check_device(device, type(self).__name__)
-        dtype = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
+        dtype = dtypes.parameter_dtype(type(self).__name__, dtype)
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
@@ -260,7 +260,7 @@ class LayerNorm(Module):
     ):
         super().__init__()
         check_device(device, "LayerNorm")
-        dtype = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
+        dtype = dtypes.parameter_dtype(type(self).__name__, dtype)
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
@@ -323,7 +323,7 @@ class GroupNorm(Module):
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
                 f"({num_groups})"
             )
-        dtype = dtypes.float32 if dtype is None else dtypes.as_dtype(dtype)
+        dtype = dtypes.parameter_dtype(type(self).__name__, dtype)
         self.num_groups = num_groups
         self.num_channels = num_channels
         self.eps = eps

@@ -133,14 +133,18 @@ def gather(x, dim, index, *, sparse_grad=False):
 
     Parameters
     ----------
-    x : Tensor with at least 1 dim.
+    x : Tensor
     index : integer tensor with x's number of dims; index.size(d) <= x.size(d) for d != dim;
-        its values in [0, x.size(dim)). `sparse_grad` is accepted and ignored.
+        its values in [0, x.size(dim)). `sparse_grad` is accepted and ignored. A 0-d x counts as
+        one element along dim 0 (or -1), as in PyTorch, and takes a 0-d or 1-D index of zeros.
 
     Returns
     -------
     A new tensor of index's shape and x's dtype; the gradient adds up at repeated indices.
     """
+    if x.ndim == 0:
+        idx = _scalar_index("gather", x, dim, index)
+        return gather(x.reshape(1), 0, idx.reshape(-1)).reshape(idx.shape)
     along = _along("gather", x, dim, index)
     return AdvancedIndex.apply(x, index=along)
 
@@ -266,8 +270,14 @@ def _full(x, index, value):
 def index_select(x, dim, index):
     """The slices of x at positions `index` (a 1-D integer tensor) along `dim`, in that order.
 
-    Returns a new tensor of x's shape with dim `dim` of length len(index).
+    Returns a new tensor of x's shape with dim `dim` of length len(index). A 0-d x takes an
+    index of one zero and gives a 0-d copy, as in PyTorch.
     """
+    if x.ndim == 0:
+        idx = _scalar_index("index_select", x, dim, index)
+        if idx.size != 1:
+            raise ShapeError(f"index_select: a 0-d tensor takes one index, got {idx.size}")
+        return index_select(x.reshape(1), 0, idx.reshape(1)).reshape(())
     d, idx = _dim_index("index_select", x, dim, index)
     return AdvancedIndex.apply(x, index=(slice(None),) * d + (idx,))
 
@@ -434,6 +444,15 @@ def nonzero(x, *, as_tuple=False):
 
 
 # ---- shared checks ---------------------------------------------------------------------------
+
+
+def _scalar_index(op, x, dim, index):
+    """The index array for gathering from a 0-d x: dim 0 or -1, at most 1-D."""
+    _args.dim(op, x, dim)
+    idx = _index_array(op, index)
+    if idx.ndim > 1:
+        raise ShapeError(f"{op}: index of a 0-d tensor must be 0-d or 1-D, got {idx.shape}")
+    return idx
 
 
 def _index_array(op, index):

@@ -92,3 +92,22 @@ def test_functional_batch_norm_of_an_empty_batch_is_empty_as_torch(training):
     assert x.grad.shape == (0, 3, 4)
     assert weight.grad.data.tolist() == bias.grad.data.tolist() == [0, 0, 0]  # as torch's
     assert mean.data.tolist() == [0, 0, 0] and var.data.tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda dtype: nn.Linear(2, 3, dtype=dtype),
+        lambda dtype: nn.Conv2d(1, 2, 3, dtype=dtype),
+        lambda dtype: nn.ConvTranspose2d(1, 2, 3, dtype=dtype),
+        lambda dtype: nn.BatchNorm2d(3, dtype=dtype),
+        lambda dtype: nn.LayerNorm(3, dtype=dtype),
+        lambda dtype: nn.GroupNorm(1, 3, dtype=dtype),
+        lambda dtype: nn.Embedding(3, 4, dtype=dtype),
+        lambda dtype: nn.PReLU(dtype=dtype),
+    ],
+)
+def test_a_layer_refuses_integer_parameters_and_keeps_float64(make):
+    with pytest.raises(TypeError, match=r"parameters must be float32 or float64, got dtype int64"):
+        make("int64")
+    assert all(p.dtype == np.float64 for p in make("float64").parameters())

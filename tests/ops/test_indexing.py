@@ -328,3 +328,37 @@ def test_errors_name_the_op(call, kind, message):
     with pytest.raises(kind, match=message):
         call(x)
     assert x._version == 0
+
+
+@pytest.mark.parametrize(
+    "op, dim, index",
+    [
+        ("index_select", 0, [0]),
+        ("index_select", -1, 0),
+        ("gather", 0, 0),
+        ("gather", -1, [0, 0, 0]),
+    ],
+)
+def test_a_0d_tensor_is_one_element_along_dim_0_as_torch(op, dim, index):
+    x, xt = ad.tensor(2.5, requires_grad=True), torch.tensor(2.5, requires_grad=True)
+    ours = getattr(x, op)(dim, ad.tensor(index))
+    theirs = getattr(xt, op)(dim, torch.tensor(index))
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_array_equal(ours.data, theirs.detach().numpy())
+    (ours * 3).sum().backward()
+    (theirs * 3).sum().backward()
+    assert x.grad.item() == xt.grad.item()
+
+
+@pytest.mark.parametrize(
+    "call, error",
+    [
+        (lambda x: x.index_select(0, ad.tensor([0, 0])), ShapeError),
+        (lambda x: x.gather(0, ad.tensor([[0]])), ShapeError),
+        (lambda x: x.gather(0, ad.tensor([1])), IndexError),
+        (lambda x: x.gather(1, ad.tensor(0)), IndexError),
+    ],
+)
+def test_a_0d_tensor_refuses_what_torch_refuses(call, error):
+    with pytest.raises(error):
+        call(ad.tensor(2.5))
