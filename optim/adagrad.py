@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from optim.optimizer import Optimizer
+from optim.optimizer import Optimizer, update_direction
 
 
 def adagrad_update(
@@ -21,9 +21,7 @@ def adagrad_update(
 
     `step` counts from 1 (this step included).
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    g = update_direction(param, grad, weight_decay=weight_decay, maximize=maximize)
     state_sum += g * g
     std = np.sqrt(state_sum)
     std += eps

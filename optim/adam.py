@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from optim.optimizer import Optimizer
+from optim.optimizer import Optimizer, update_direction
 
 
 def adam_update(
@@ -28,14 +28,15 @@ def adam_update(
     `step` counts from 1 (this step included); `max_exp_avg_sq` is needed with amsgrad.
     """
     beta1, beta2 = betas
-    g = -grad if maximize else grad
-    if weight_decay and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-    elif weight_decay:
-        g = g + weight_decay * param
-    exp_avg += (1 - beta1) * (g - exp_avg)
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
+    g = update_direction(
+        param,
+        grad,
+        weight_decay=weight_decay,
+        maximize=maximize,
+        lr=lr,
+        decoupled=decoupled_weight_decay,
+    )
+    update_moments(exp_avg, exp_avg_sq, g, betas)
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
     second_moment = max_exp_avg_sq if amsgrad else exp_avg_sq
@@ -44,6 +45,15 @@ def adam_update(
     denom /= math.sqrt(1 - beta2**step)
     denom += eps
     param -= (lr / (1 - beta1**step)) * (exp_avg / denom)
+
+
+def update_moments(exp_avg, exp_avg_sq, g, betas) -> None:
+    """Adam's two moving averages, in place: m <- beta1 m + (1 - beta1) g (momentum) and
+    v <- beta2 v + (1 - beta2) g^2 (RMSprop); NAdam and RAdam share them."""
+    beta1, beta2 = betas
+    exp_avg += (1 - beta1) * (g - exp_avg)
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * g * g
 
 
 class Adam(Optimizer):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from optim.optimizer import Optimizer
+from optim.optimizer import Optimizer, update_direction
 
 
 def adamax_update(
@@ -23,9 +23,7 @@ def adamax_update(
     `step` counts from 1 (this step included).
     """
     beta1, beta2 = betas
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    g = update_direction(param, grad, weight_decay=weight_decay, maximize=maximize)
     exp_avg += (1 - beta1) * (g - exp_avg)
     exp_inf *= beta2
     np.maximum(exp_inf, np.abs(g) + eps, out=exp_inf)

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from optim.optimizer import Optimizer
+from optim.adam import update_moments
+from optim.optimizer import Optimizer, update_direction
 
 
 def _momentum(beta1: float, momentum_decay: float, step: int) -> float:
@@ -34,17 +35,18 @@ def nadam_update(
     that float64 runs agree with PyTorch's to rounding.
     """
     beta1, beta2 = betas
-    g = -grad if maximize else grad
-    if weight_decay and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-    elif weight_decay:
-        g = g + weight_decay * param
+    g = update_direction(
+        param,
+        grad,
+        weight_decay=weight_decay,
+        maximize=maximize,
+        lr=lr,
+        decoupled=decoupled_weight_decay,
+    )
     mu = _momentum(beta1, momentum_decay, step)
     mu_next = _momentum(beta1, momentum_decay, step + 1)
     mu_product = float(np.float32(mu_product) * np.float32(mu))
-    exp_avg += (1 - beta1) * (g - exp_avg)
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
+    update_moments(exp_avg, exp_avg_sq, g, betas)
     denom = np.sqrt(exp_avg_sq / (1 - beta2**step))
     denom += eps
     param -= (lr * (1 - mu) / (1 - mu_product)) * (g / denom)

@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from optim.optimizer import Optimizer
+from optim.adam import update_moments
+from optim.optimizer import Optimizer, update_direction
 
 
 def radam_update(
@@ -26,14 +27,15 @@ def radam_update(
     `step` counts from 1 (this step included).
     """
     beta1, beta2 = betas
-    g = -grad if maximize else grad
-    if weight_decay and decoupled_weight_decay:
-        param *= 1 - lr * weight_decay
-    elif weight_decay:
-        g = g + weight_decay * param
-    exp_avg += (1 - beta1) * (g - exp_avg)
-    exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * g * g
+    g = update_direction(
+        param,
+        grad,
+        weight_decay=weight_decay,
+        maximize=maximize,
+        lr=lr,
+        decoupled=decoupled_weight_decay,
+    )
+    update_moments(exp_avg, exp_avg_sq, g, betas)
     bias_correction2 = 1 - beta2**step
     m_hat = exp_avg / (1 - beta1**step)
     rho_inf = 2 / (1 - beta2) - 1

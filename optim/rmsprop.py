@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from optim.optimizer import Optimizer
+from optim.optimizer import Optimizer, update_direction
 
 
 def rmsprop_update(
@@ -24,9 +24,7 @@ def rmsprop_update(
 
     `grad_avg` is needed when centered, `momentum_buffer` when momentum > 0 (else None).
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    g = update_direction(param, grad, weight_decay=weight_decay, maximize=maximize)
     square_avg *= alpha
     square_avg += (1 - alpha) * g * g
     if centered:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from autodiff.kernels import axpby
-from optim.optimizer import Optimizer, require
+from optim.optimizer import Optimizer, require, update_direction
 
 
 def sgd_update(
@@ -23,9 +23,7 @@ def sgd_update(
     Returns the momentum buffer: None without momentum, a new array on the first step (None
     given), else the same array.
     """
-    g = -grad if maximize else grad
-    if weight_decay:
-        g = g + weight_decay * param
+    g = update_direction(param, grad, weight_decay=weight_decay, maximize=maximize)
     if momentum:
         if momentum_buffer is None:
             momentum_buffer = g.copy()
