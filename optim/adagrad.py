@@ -21,7 +21,7 @@ def adagrad_update(
 
     `step` counts from 1 (this step included).
     """
-    g = update_direction(param, grad, weight_decay=weight_decay, maximize=maximize)
+    g = update_direction(param, grad, weight_decay, maximize)
     state_sum += g * g
     std = np.sqrt(state_sum)
     std += eps

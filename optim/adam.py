@@ -28,14 +28,7 @@ def adam_update(
     `step` counts from 1 (this step included); `max_exp_avg_sq` is needed with amsgrad.
     """
     beta1, beta2 = betas
-    g = update_direction(
-        param,
-        grad,
-        weight_decay=weight_decay,
-        maximize=maximize,
-        lr=lr,
-        decoupled=decoupled_weight_decay,
-    )
+    g = update_direction(param, grad, weight_decay, maximize, lr, decoupled_weight_decay)
     update_moments(exp_avg, exp_avg_sq, g, betas)
     if amsgrad:
         np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)

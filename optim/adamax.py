@@ -23,7 +23,7 @@ def adamax_update(
     `step` counts from 1 (this step included).
     """
     beta1, beta2 = betas
-    g = update_direction(param, grad, weight_decay=weight_decay, maximize=maximize)
+    g = update_direction(param, grad, weight_decay, maximize)
     exp_avg += (1 - beta1) * (g - exp_avg)
     exp_inf *= beta2
     np.maximum(exp_inf, np.abs(g) + eps, out=exp_inf)

@@ -35,14 +35,7 @@ def nadam_update(
     that float64 runs agree with PyTorch's to rounding.
     """
     beta1, beta2 = betas
-    g = update_direction(
-        param,
-        grad,
-        weight_decay=weight_decay,
-        maximize=maximize,
-        lr=lr,
-        decoupled=decoupled_weight_decay,
-    )
+    g = update_direction(param, grad, weight_decay, maximize, lr, decoupled_weight_decay)
     mu = _momentum(beta1, momentum_decay, step)
     mu_next = _momentum(beta1, momentum_decay, step + 1)
     mu_product = float(np.float32(mu_product) * np.float32(mu))

@@ -20,7 +20,7 @@ def require(ok: bool, owner: str, name: str, value, rule: str) -> None:
         raise ValueError(f"{owner}: {name} must be {rule}, got {value!r}")
 
 
-def update_direction(param, grad, *, weight_decay, maximize, lr=0.0, decoupled=False):
+def update_direction(param, grad, weight_decay, maximize, lr=0.0, decoupled=False):
     """The gradient an update step follows: `grad` negated when maximizing, plus the L2 term
     `weight_decay * param`; with `decoupled` weight decay (AdamW), `param` instead shrinks by the
     factor `1 - lr * weight_decay`, in place. `grad` itself is never modified."""

@@ -27,14 +27,7 @@ def radam_update(
     `step` counts from 1 (this step included).
     """
     beta1, beta2 = betas
-    g = update_direction(
-        param,
-        grad,
-        weight_decay=weight_decay,
-        maximize=maximize,
-        lr=lr,
-        decoupled=decoupled_weight_decay,
-    )
+    g = update_direction(param, grad, weight_decay, maximize, lr, decoupled_weight_decay)
     update_moments(exp_avg, exp_avg_sq, g, betas)
     bias_correction2 = 1 - beta2**step
     m_hat = exp_avg / (1 - beta1**step)

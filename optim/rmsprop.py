@@ -24,7 +24,7 @@ def rmsprop_update(
 
     `grad_avg` is needed when centered, `momentum_buffer` when momentum > 0 (else None).
     """
-    g = update_direction(param, grad, weight_decay=weight_decay, maximize=maximize)
+    g = update_direction(param, grad, weight_decay, maximize)
     square_avg *= alpha
     square_avg += (1 - alpha) * g * g
     if centered:

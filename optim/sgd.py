@@ -23,7 +23,7 @@ def sgd_update(
     Returns the momentum buffer: None without momentum, a new array on the first step (None
     given), else the same array.
     """
-    g = update_direction(param, grad, weight_decay=weight_decay, maximize=maximize)
+    g = update_direction(param, grad, weight_decay, maximize)
     if momentum:
         if momentum_buffer is None:
             momentum_buffer = g.copy()
