@@ -62,7 +62,7 @@ class TensorDataset(Dataset):
     """
 
     def __init__(self, *tensors: ArrayLike | Tensor):
-        arrays = tuple(t.data if isinstance(t, Tensor) else np.asarray(t) for t in tensors)
+        arrays = tuple(np.asarray(t) for t in tensors)
         if not arrays:
             raise ValueError("TensorDataset: needs at least one array")
         shapes = ", ".join(str(a.shape) for a in arrays)

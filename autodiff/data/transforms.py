@@ -95,7 +95,7 @@ class Normalize:
         ValueError
             If ``x`` has fewer than 2 dimensions or no examples.
         """
-        x = x.data if isinstance(x, Tensor) else np.asarray(x)
+        x = np.asarray(x)
         if x.ndim < 2 or x.shape[0] == 0:
             raise ValueError(
                 f"Normalize.fit: expected examples along axis 0 and features or channels along "

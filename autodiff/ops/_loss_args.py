@@ -6,7 +6,6 @@ import math
 import numpy as np
 
 from autodiff.errors import ShapeError
-from autodiff.ops._args import is_tensor
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -46,7 +45,7 @@ def check_same(op, input, target, name):  # noqa: A002 - PyTorch's name
 
 def data(a):
     """The array of a tensor, or `a` as an array."""
-    return a.data if is_tensor(a) else np.asarray(a)
+    return np.asarray(a)
 
 
 def shape(a):

@@ -10,7 +10,6 @@ import math
 import numpy as np
 
 from autodiff.errors import ShapeError
-from autodiff.ops._args import is_tensor
 from autodiff.ops.dropout import dropout
 from autodiff.ops.elementwise import where
 from autodiff.ops.linalg import matmul
@@ -80,7 +79,7 @@ def scaled_dot_product_attention(
         attn_mask = np.tril(np.ones((length, source), np.bool_))
     dead = None
     if attn_mask is not None:
-        m = attn_mask.data if is_tensor(attn_mask) else np.asarray(attn_mask)
+        m = np.asarray(attn_mask)
         _check_mask(op, m, query, scores.shape)
         if m.dtype == np.bool_:
             allowed = m

@@ -6,7 +6,6 @@ from autodiff import dtypes
 from autodiff.engine import no_grad
 from autodiff.errors import ShapeError
 from autodiff.function import Function
-from autodiff.ops import _args
 
 __all__ = ["embedding", "one_hot"]
 
@@ -128,7 +127,7 @@ def one_hot(tensor, num_classes: int = -1):
 
 def _indices(op, x):
     """The integer array of an index tensor (or array); TypeError for other dtypes."""
-    array = x.data if _args.is_tensor(x) else np.asarray(x)
+    array = np.asarray(x)
     if array.dtype.kind not in "iu":
         raise TypeError(
             f"{op}: indices must be an integer tensor, got {array.dtype} (shape {array.shape})"

@@ -364,7 +364,7 @@ def masked_select(x, mask):
 
 
 def _mask(op, x, mask):
-    cond = mask.data if _args.is_tensor(mask) else np.asarray(mask)
+    cond = np.asarray(mask)
     if cond.dtype != np.bool_:
         raise TypeError(f"{op}: mask must be bool, got {cond.dtype} (shape {cond.shape})")
     try:
@@ -437,7 +437,7 @@ def nonzero(x, *, as_tuple=False):
     Returns an int64 tensor of shape (count, x.ndim), or with `as_tuple=True` a tuple of x.ndim
     1-D int64 tensors, one per dim (a 0-d x counts as 1-D there, as in PyTorch).
     """
-    data = x.data if _args.is_tensor(x) else np.asarray(x)
+    data = np.asarray(x)
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(data)))
     return Tensor._wrap(np.argwhere(data).astype(np.int64))
@@ -456,7 +456,7 @@ def _scalar_index(op, x, dim, index):
 
 
 def _index_array(op, index):
-    idx = index.data if _args.is_tensor(index) else np.asarray(index)
+    idx = np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{op}: index must be an integer tensor, got {idx.dtype} {idx.shape}")
     return idx

@@ -33,15 +33,15 @@ __all__ = [
 
 
 def isnan(input):
-    return _result(np.isnan(_array(input)))
+    return _result(np.isnan(np.asarray(input)))
 
 
 def isinf(input):
-    return _result(np.isinf(_array(input)))
+    return _result(np.isinf(np.asarray(input)))
 
 
 def isfinite(input):
-    return _result(np.isfinite(_array(input)))
+    return _result(np.isfinite(np.asarray(input)))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -70,7 +70,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         )
     if rtol < 0 or atol < 0:
         raise ValueError(f"isclose: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
-    return _result(np.isclose(_array(input), _array(other), rtol, atol, equal_nan))
+    return _result(np.isclose(np.asarray(input), np.asarray(other), rtol, atol, equal_nan))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
@@ -81,23 +81,23 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 def equal(input, other) -> bool:
     """Whether input and other have the same shape and the same values (a Python bool; NaN is
     not equal to itself; dtypes may differ)."""
-    return bool(np.array_equal(_array(input), _array(other)))
+    return bool(np.array_equal(np.asarray(input), np.asarray(other)))
 
 
 def logical_and(input, other):
-    return _result(np.logical_and(_array(input), _array(other)))
+    return _result(np.logical_and(np.asarray(input), np.asarray(other)))
 
 
 def logical_or(input, other):
-    return _result(np.logical_or(_array(input), _array(other)))
+    return _result(np.logical_or(np.asarray(input), np.asarray(other)))
 
 
 def logical_xor(input, other):
-    return _result(np.logical_xor(_array(input), _array(other)))
+    return _result(np.logical_xor(np.asarray(input), np.asarray(other)))
 
 
 def logical_not(input):
-    return _result(np.logical_not(_array(input)))
+    return _result(np.logical_not(np.asarray(input)))
 
 
 def bitwise_and(input, other):
@@ -140,11 +140,7 @@ def _bitwise(op, ufunc, x, y, kinds):
             f"{op}: needs {allowed} operands, got {described}, which promote to {dtype}"
         )
     # astype, not asarray(v, dtype): a Python int out of range wraps around, as in PyTorch
-    return _result(ufunc(*(_array(v).astype(dtype, copy=False) for v in operands)))
-
-
-def _array(v):
-    return v.data if is_tensor(v) else np.asarray(v)
+    return _result(ufunc(*(np.asarray(v).astype(dtype, copy=False) for v in operands)))
 
 
 def _result(a):

@@ -146,7 +146,7 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
         x, dim = reshape(x, -1), 0
     d = _args.dim("repeat_interleave", x, dim)
     n = x.shape[d] if x.ndim else 1
-    counts = repeats.data if _args.is_tensor(repeats) else np.asarray(repeats)
+    counts = np.asarray(repeats)
     picks = np.repeat(np.arange(n), _counts(x, counts, n))
     if output_size is not None and output_size != picks.size:
         raise ShapeError(
