@@ -149,6 +149,11 @@ class Node:
     def name(self) -> str:
         return self.fn.__name__
 
+    @property
+    def freed(self) -> bool:
+        """Whether backward freed the saved arrays, so a second backward through it would fail."""
+        return self.saved is _FREED
+
     def __repr__(self):
         return f"<{self.name}Backward>"
 
@@ -167,6 +172,18 @@ class Node:
                     f"operation (its version is {counter[0]}, {self.name} expected "
                     f"{version}); use an out-of-place op (x = x + y instead of x += y)"
                 )
+
+
+def graph_nodes(roots) -> list:
+    """Every node reachable from the nodes `roots`, oldest first (the order of creation)."""
+    seen = {id(root): root for root in roots}
+    stack = list(seen.values())
+    while stack:
+        for edge in stack.pop().edges:
+            if edge is not None and type(edge[0]) is Node and id(edge[0]) not in seen:
+                seen[id(edge[0])] = edge[0]
+                stack.append(edge[0])
+    return sorted(seen.values(), key=lambda n: n.seq)
 
 
 def reduce_to_shape(g: np.ndarray, shape: tuple, dtype) -> np.ndarray:

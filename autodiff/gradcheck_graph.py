@@ -36,7 +36,7 @@ import numpy as np
 
 from autodiff import random
 from autodiff.anomaly import LIBRARY_PATHS
-from autodiff.engine import Node, enable_grad, reduce_to_shape
+from autodiff.engine import Node, enable_grad, graph_nodes, reduce_to_shape
 from autodiff.function import recording
 from autodiff.gradcheck import GradcheckError, compare, overall_rel_diff, verdict
 from autodiff.ops.normalization import BatchNorm
@@ -262,7 +262,7 @@ def gradcheck_graph(
             f"gradcheck_graph: the output (shape {output.shape} {output.dtype}) has no graph: "
             "nothing it depends on requires grad, or it was computed under no_grad"
         )
-    nodes = _forward_order(output.grad_fn)
+    nodes = graph_nodes([output.grad_fn])
     if all(getattr(n, "recorded", None) is None for n in nodes):
         raise ValueError(
             f"gradcheck_graph: no node of the graph ({len(nodes)} nodes, the last "
@@ -278,18 +278,6 @@ def gradcheck_graph(
     if raise_exception and not report.passed:
         raise GradcheckError(report)
     return report
-
-
-def _forward_order(root):
-    """Every node reachable from `root`, oldest first (the order they were created in)."""
-    seen = {id(root): root}
-    stack = [root]
-    while stack:
-        for edge in stack.pop().edges:
-            if edge is not None and type(edge[0]) is Node and id(edge[0]) not in seen:
-                seen[id(edge[0])] = edge[0]
-                stack.append(edge[0])
-    return sorted(seen.values(), key=lambda n: n.seq)
 
 
 class _generators_restored:  # noqa: N801 - used as a context manager
