@@ -127,7 +127,11 @@ __all__ = [
 aliases.install()
 
 
+# The toolkits above the core, also imported on first use: `import autodiff` stays quick.
+_LAZY = ("nn", "optim", "utils", "metrics", "viz")
+
+
 def __getattr__(name):
-    if name in ("nn", "optim", "utils"):
+    if name in _LAZY:
         return importlib.import_module(f"autodiff.{name}")
     raise AttributeError(f"module 'autodiff' has no attribute {name!r}")

@@ -12,34 +12,101 @@ one place so examples stay short; nothing in it is needed to use the library. It
 
 import sys
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
 from autodiff.engine import no_grad
+from autodiff.metrics import get_metric
 from autodiff.serialization import save
 from optim.lr_scheduler import ReduceLROnPlateau
 
 
-def evaluate(model, loader, loss_fn):
+def evaluate(model, loader, loss_fn, metrics=None):
     """Mean loss and accuracy of `model` over `loader`, in eval mode and without a graph.
+
+    Parameters
+    ----------
+    metrics : optional
+        Further scores of the whole loader: metric names (see `autodiff.metrics.get_metric`,
+        e.g. "f1_macro"), functions (y_true, y_pred) -> float, or a dict name -> either.
 
     Returns
     -------
     (loss, accuracy) : (float, float)
         Accuracy compares the argmax of the outputs (N, C) with integer targets (N,).
+    (loss, accuracy, scores) with `metrics`
+        scores: {name: float}, each metric of all targets and argmax predictions.
     """
+    scorers = _resolve_metrics(metrics)
     was_training = model.training
     model.eval()
-    total_loss, correct, count = 0.0, 0, 0
+    tally = _Tally(keep=bool(scorers))
     with no_grad():
         for x, y in loader:
             out = model(x)
-            n = len(y)
-            total_loss += loss_fn(out, y).item() * n
-            correct += int((out.data.argmax(axis=1) == y.data).sum())
-            count += n
+            tally.add(out, y, loss_fn(out, y).item())
     model.train(was_training)
-    return total_loss / count, correct / count
+    if not scorers:
+        return tally.loss, tally.accuracy
+    return tally.loss, tally.accuracy, tally.scores(scorers)
+
+
+def _resolve_metrics(metrics) -> dict:
+    """`metrics` as {name: function (y_true, y_pred) -> float}; names go through
+    `autodiff.metrics.get_metric`."""
+    if metrics is None:
+        return {}
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if isinstance(metrics, Mapping):
+        items = list(metrics.items())
+    else:
+        items = [(m if isinstance(m, str) else getattr(m, "__name__", repr(m)), m) for m in metrics]
+    scorers = {}
+    for name, metric in items:
+        if isinstance(metric, str):
+            metric = get_metric(metric)
+        if not callable(metric):
+            raise TypeError(
+                f"metrics: {name!r} must be a metric name or a function, got {metric!r}"
+            )
+        if name in ("loss", "acc"):
+            raise ValueError(f"metrics: the name {name!r} is taken by the loss and accuracy")
+        scorers[name] = metric
+    return scorers
+
+
+class _Tally:
+    """An epoch's running loss and accuracy, and its targets and predictions for metrics."""
+
+    def __init__(self, keep):
+        self.keep, self.total, self.correct, self.count = keep, 0.0, 0, 0
+        self.targets, self.predictions = [], []
+
+    def add(self, out, y, loss):
+        predicted = out.data.argmax(axis=1)
+        n = len(y)
+        self.total += loss * n
+        self.correct += int((predicted == y.data).sum())
+        self.count += n
+        if self.keep:
+            self.targets.append(y.data)
+            self.predictions.append(predicted)
+
+    @property
+    def loss(self):
+        return self.total / self.count
+
+    @property
+    def accuracy(self):
+        return self.correct / self.count
+
+    def scores(self, scorers):
+        if not scorers:
+            return {}
+        y_true, y_pred = np.concatenate(self.targets), np.concatenate(self.predictions)
+        return {name: float(metric(y_true, y_pred)) for name, metric in scorers.items()}
 
 
 def fit(
@@ -53,6 +120,7 @@ def fit(
     patience=None,
     checkpoint=None,
     progress=True,
+    metrics=None,
 ):
     """Train `model` for up to `epochs` epochs; returns the history of losses and accuracies.
 
@@ -75,39 +143,49 @@ def fit(
     With a dev loader, the model ends with the weights of its best epoch (by dev accuracy).
     progress : bool
         Show a progress bar (tqdm when installed, a plain one otherwise).
+    metrics : optional
+        Further scores per epoch, as in `evaluate`: e.g. ["f1_macro"] or
+        {"f1": lambda y, p: f1_score(y, p, average="macro")}. The training scores are of the
+        epoch's predictions as they were made (argmax of the outputs), like "train_acc".
 
     Returns
     -------
     dict of lists: "train_loss", "train_acc", and "dev_loss", "dev_acc" with a dev loader;
-    "best_epoch" (int) when there is a dev loader.
+    "best_epoch" (int) when there is a dev loader; "train_<name>" (and "dev_<name>") for each
+    metric.
     """
-    history = {"train_loss": [], "train_acc": []}
+    scorers = _resolve_metrics(metrics)
+    splits = ("train",) if dev_loader is None else ("train", "dev")
+    history = {f"{split}_{key}": [] for split in splits for key in ("loss", "acc", *scorers)}
     if dev_loader is not None:
-        history.update(dev_loss=[], dev_acc=[], best_epoch=None)
+        history["best_epoch"] = None
     best_acc, best_state, waited = -1.0, None, 0
     for epoch in range(1, epochs + 1):
         model.train()
         bar = progress_bar(train_loader, f"epoch {epoch}/{epochs}", enabled=progress)
-        total, correct, count = 0.0, 0, 0
+        tally = _Tally(keep=bool(scorers))
         for x, y in bar:
             optimizer.zero_grad()
             out = model(x)
             loss = loss_fn(out, y)
             loss.backward()
             optimizer.step()
-            n = len(y)
-            total += loss.item() * n
-            correct += int((out.data.argmax(axis=1) == y.data).sum())
-            count += n
-            bar.set_postfix(loss=total / count, acc=correct / count)
-        history["train_loss"].append(total / count)
-        history["train_acc"].append(correct / count)
-        summary = {"loss": total / count, "acc": correct / count}
+            tally.add(out, y, loss.item())
+            bar.set_postfix(loss=tally.loss, acc=tally.accuracy)
+        scores = {"train": {"loss": tally.loss, "acc": tally.accuracy, **tally.scores(scorers)}}
         if dev_loader is not None:
-            dev_loss, dev_acc = evaluate(model, dev_loader, loss_fn)
-            history["dev_loss"].append(dev_loss)
-            history["dev_acc"].append(dev_acc)
-            summary.update(dev_loss=dev_loss, dev_acc=dev_acc)
+            dev_loss, dev_acc, *dev_scores = evaluate(model, dev_loader, loss_fn, scorers or None)
+            scores["dev"] = {
+                "loss": dev_loss,
+                "acc": dev_acc,
+                **(dev_scores[0] if dev_scores else {}),
+            }
+        summary = {}
+        for split, values in scores.items():
+            for key, value in values.items():
+                history[f"{split}_{key}"].append(value)
+                summary[key if split == "train" else f"{split}_{key}"] = value
+        if dev_loader is not None:
             if dev_acc > best_acc:
                 best_acc, waited, history["best_epoch"] = dev_acc, 0, epoch
                 best_state = {k: v.data.copy() for k, v in model.state_dict().items()}

@@ -121,3 +121,49 @@ def test_reduce_on_plateau_is_given_the_dev_loss():
         progress=False,
     )
     assert scheduler.best == pytest.approx(min(history["dev_loss"]))
+
+
+def test_fit_and_evaluate_report_metrics_per_epoch():
+    from autodiff import metrics
+
+    model, (train, dev, _) = _setup()
+    loss_fn = nn.CrossEntropyLoss()
+    macro_f1 = {"f1": lambda y, p: metrics.f1_score(y, p, average="macro")}
+    history = training.fit(
+        model,
+        train,
+        loss_fn,
+        optim.Adam(model.parameters(), lr=1e-2),
+        epochs=3,
+        dev_loader=dev,
+        progress=False,
+        metrics=["accuracy", "recall_weighted", macro_f1["f1"]],
+    )
+    for split in ("train", "dev"):
+        assert len(history[f"{split}_<lambda>"]) == 3
+        # the "accuracy" metric, from the kept predictions, is the running accuracy
+        assert history[f"{split}_accuracy"] == pytest.approx(history[f"{split}_acc"])
+        # weighted recall equals accuracy (recall weighted by class counts)
+        assert history[f"{split}_recall_weighted"] == pytest.approx(history[f"{split}_acc"])
+    loss, acc, scores = training.evaluate(model, dev, loss_fn, metrics=macro_f1)
+    best = history["best_epoch"] - 1  # fit restored the best epoch's weights
+    assert scores["f1"] == pytest.approx(history["dev_<lambda>"][best])
+    y_true = np.concatenate([y.data for _, y in dev])
+    with ad.no_grad():
+        y_pred = np.concatenate([model(x).data.argmax(1) for x, _ in dev])
+    assert scores["f1"] == metrics.f1_score(y_true, y_pred, average="macro")
+    assert (loss, acc) == training.evaluate(model, dev, loss_fn)  # without metrics: 2 values
+
+
+def test_bad_metrics_fail_before_training():
+    model, (train, _, _) = _setup()
+    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="unknown metric 'f1_mean'"):
+        training.fit(model, train, nn.CrossEntropyLoss(), optimizer, 1, metrics=["f1_mean"])
+    with pytest.raises(ValueError, match="'acc' is taken"):
+        training.fit(model, train, nn.CrossEntropyLoss(), optimizer, 1, metrics={"acc": "f1"})
+    with pytest.raises(TypeError, match="metric name or a function"):
+        training.fit(model, train, nn.CrossEntropyLoss(), optimizer, 1, metrics={"x": 3})
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value.data, before[name])
