@@ -7,6 +7,8 @@ PyTorch, where numpy, which counts the 0 as an index array separated from `idx` 
 moves the broadcast index dims to the front and gives (len(idx), 3).
 """
 
+import math
+
 import numpy as np
 
 from autodiff.errors import ShapeError
@@ -194,7 +196,8 @@ def flatten(x, start_dim=0, end_dim=-1):
     if start > end:
         raise ShapeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     shape = x.shape
-    return reshape(x, *shape[:start], -1, *shape[end + 1 :])
+    # the merged length itself, not -1, which an empty tensor could not resolve
+    return reshape(x, *shape[:start], math.prod(shape[start : end + 1]), *shape[end + 1 :])
 
 
 def unflatten(x, dim, sizes):

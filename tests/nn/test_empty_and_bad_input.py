@@ -111,3 +111,11 @@ def test_a_layer_refuses_integer_parameters_and_keeps_float64(make):
     with pytest.raises(TypeError, match=r"parameters must be float32 or float64, got dtype int64"):
         make("int64")
     assert all(p.dtype == np.float64 for p in make("float64").parameters())
+
+
+@pytest.mark.parametrize(
+    "shape, start, expected", [((0, 16, 5, 5), 1, (0, 400)), ((2, 3, 0), 1, (2, 0))]
+)
+def test_flatten_of_an_empty_tensor_keeps_its_sizes_as_torch(shape, start, expected):
+    assert ad.zeros(*shape).flatten(start).shape == expected
+    assert nn.Flatten(start)(ad.zeros(*shape)).shape == expected
