@@ -110,6 +110,12 @@ class Tensor(ConversionMethods):
     def _version(self) -> int:
         return self._version_counter[0]
 
+    def mark_written(self) -> None:
+        """Record that this tensor's array was written in place outside the graph (an optimizer
+        step, a loaded checkpoint): a graph that saved it then refuses to backward through it,
+        as it does after an in-place op."""
+        self._version_counter[0] += 1
+
     def retain_grad(self):
         """Keep `.grad` on this non-leaf tensor after backward (leaves always keep it)."""
         if self.grad_fn is not None:

@@ -260,8 +260,7 @@ class Optimizer:
                 if not state:
                     state.update(self._init_state(p.data, hyper))
                 self._update(p.data, p.grad.data, state, hyper)
-                # an in-place write: a graph that saved p must refuse to backward through it
-                p._version_counter[0] += 1
+                p.mark_written()
         return loss
 
     def _checked_updates(self) -> list[tuple[Tensor, dict]]:
