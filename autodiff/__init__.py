@@ -128,7 +128,7 @@ aliases.install()
 
 
 # The toolkits above the core, also imported on first use: `import autodiff` stays quick.
-_LAZY = ("nn", "optim", "utils", "metrics", "viz")
+_LAZY = ("nn", "optim", "utils", "metrics", "tune", "viz")
 
 
 def __getattr__(name):

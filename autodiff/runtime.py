@@ -136,6 +136,16 @@ def configure(
         return settings()
 
 
+def limit_threads(n: int) -> None:
+    """Hold numba's and BLAS's pools of this whole process to `n` threads each.
+
+    Meant for worker processes (a process pool's ``initializer``, as ``autodiff.tune`` uses it):
+    one worker per core, each with a pool per core, would run cores x cores threads.
+    """
+    numba.set_num_threads(n)
+    blas.threadpoolctl().threadpool_limits(n, user_api="blas")
+
+
 def settings() -> dict:
     """The settings in force: ``{"spin": int or None, "malloc": bool, "blas_limit": bool,
     "winograd": bool}``.
