@@ -1,9 +1,8 @@
 """Convolution layers as PyTorch's: `Conv1d`, `Conv2d` (cross-correlation) and the transposed
 `ConvTranspose1d`, `ConvTranspose2d`, over `(N, C, *spatial)` or unbatched `(C, *spatial)` input."""
 
-import numpy as np
-
 from autodiff import dtypes
+from autodiff.creation import empty
 from autodiff.device import check as check_device
 from nn import functional as F
 from nn.linear import reset_weight_and_bias
@@ -84,9 +83,9 @@ class _ConvNd(Module):
             if self.transposed
             else (out_channels, in_channels // groups)
         )
-        self.weight = Parameter(np.empty((*shape, *self.kernel_size), dtype))
+        self.weight = Parameter(empty(*shape, *self.kernel_size, dtype=dtype))
         if bias:
-            self.bias = Parameter(np.empty(out_channels, dtype))
+            self.bias = Parameter(empty(out_channels, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -24,7 +24,6 @@ import math
 import numpy as np
 
 from autodiff import dtypes
-from autodiff.engine import no_grad
 from autodiff.random import resolve
 from autodiff.tensor import Tensor
 
@@ -95,12 +94,11 @@ def _array(tensor, op):
 
 
 def _fill(tensor, values):
-    """Write `values` into the tensor in place (an in-place write, outside the graph)."""
+    """Write `values` into the tensor's array in place, outside the graph (as PyTorch's
+    initialisers write under no_grad); a graph that saved the tensor then refuses it."""
+    _array(tensor, "init")[...] = values
     if isinstance(tensor, Tensor):
-        with no_grad():
-            tensor.copy_(values)
-    else:
-        _array(tensor, "init")[...] = values
+        tensor.mark_written()
     return tensor
 
 
@@ -117,13 +115,17 @@ def _float_array(tensor, op):
 def _uniform(tensor, low, high, generator, op):
     array = _float_array(tensor, op)
     u = resolve(generator).random(array.shape, dtype=array.dtype.type)
-    return _fill(tensor, low + (high - low) * u)
+    u *= high - low  # in place: no temporaries of the tensor's size (VGG's layers are 400 MB)
+    u += low
+    return _fill(tensor, u)
 
 
 def _normal(tensor, mean, std, generator, op):
     array = _float_array(tensor, op)
     z = resolve(generator).standard_normal(array.shape, dtype=array.dtype.type)
-    return _fill(tensor, mean + std * z)
+    z *= std
+    z += mean
+    return _fill(tensor, z)
 
 
 def zeros_(tensor):

@@ -2,9 +2,8 @@
 
 import math
 
-import numpy as np
-
 from autodiff import dtypes
+from autodiff.creation import empty
 from autodiff.device import check as check_device
 from nn import functional as F
 from nn import init
@@ -47,9 +46,10 @@ class Linear(Module):
         dtype = dtypes.parameter_dtype(type(self).__name__, dtype)
         self.in_features = in_features
         self.out_features = out_features
-        self.weight = Parameter(np.empty((out_features, in_features), dtype))
+        # an uninitialised tensor, shared by the Parameter: no copy of an array about to be drawn
+        self.weight = Parameter(empty(out_features, in_features, dtype=dtype))
         if bias:
-            self.bias = Parameter(np.empty(out_features, dtype))
+            self.bias = Parameter(empty(out_features, dtype=dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
