@@ -8,7 +8,7 @@
 """
 
 from autodiff.serialization import load, save
-from nn import functional, init, utils
+from nn import functional, init, models, utils
 from nn.activation import (
     CELU,
     ELU,
@@ -65,6 +65,7 @@ from nn.losses import (
     PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
+    TripletMarginLoss,
 )
 from nn.module import Module
 from nn.norm import (
@@ -102,7 +103,9 @@ from nn.pool import (
     MaxUnpool2d,
 )
 from nn.shape import Flatten, Identity
+from nn.summary import summary
 from nn.upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from nn.yolo_loss import YOLOLoss
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
@@ -114,11 +117,11 @@ __all__ = [
     "Hardshrink", "Hardsigmoid", "Hardswish", "Hardtanh", "HuberLoss", "Identity", "init",
     "InstanceNorm1d", "InstanceNorm2d", "KLDivLoss", "L1Loss", "LayerNorm", "LeakyReLU", "Linear",
     "load", "LogSigmoid", "LogSoftmax", "MarginRankingLoss", "MaxPool1d", "MaxPool2d",
-    "MaxUnpool1d", "MaxUnpool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MSELoss",
+    "MaxUnpool1d", "MaxUnpool2d", "Mish", "models", "Module", "ModuleDict", "ModuleList", "MSELoss",
     "NLLLoss", "PairwiseDistance", "Parameter", "PixelShuffle", "PixelUnshuffle", "PoissonNLLLoss",
     "PReLU", "ReflectionPad1d", "ReflectionPad2d", "ReLU", "ReLU6", "ReplicationPad1d",
     "ReplicationPad2d", "save", "SELU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss",
-    "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "Tanh",
+    "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "summary", "Tanh",
     "Tanhshrink", "Threshold", "Unfold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
-    "utils", "ZeroPad1d", "ZeroPad2d",
+    "TripletMarginLoss", "utils", "YOLOLoss", "ZeroPad1d", "ZeroPad2d",
 ]  # fmt: skip

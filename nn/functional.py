@@ -44,7 +44,12 @@ from autodiff.ops.loss import (
     cross_entropy,
     nll_loss,
 )
-from autodiff.ops.loss_margin import cosine_embedding_loss, margin_ranking_loss, soft_margin_loss
+from autodiff.ops.loss_margin import (
+    cosine_embedding_loss,
+    margin_ranking_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 from autodiff.ops.loss_regression import (
     huber_loss,
     kl_div,
@@ -83,6 +88,8 @@ from autodiff.ops.smooth_activation import (
     tanhshrink,
 )
 from autodiff.ops.softmax import log_softmax, softmax, softmin
+from autodiff.ops.style_transfer import content_cost, gram_matrix, style_cost
+from nn.yolo_loss import yolo_loss
 
 __all__ = [
     "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
@@ -98,4 +105,5 @@ __all__ = [
     "relu6", "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1_loss",
     "soft_margin_loss", "softmax", "softmin", "softplus", "softshrink", "softsign", "tanh",
     "tanhshrink", "threshold", "unfold", "upsample", "upsample_bilinear", "upsample_nearest",
+    "content_cost", "gram_matrix", "style_cost", "triplet_margin_loss", "yolo_loss",
 ]  # fmt: skip

@@ -255,3 +255,39 @@ class CosineEmbeddingLoss(_Loss):
 
     def _options(self) -> dict:
         return {**super()._options(), "margin": (self.margin, 0.0)}
+
+
+class TripletMarginLoss(_Loss):
+    """max(0, d(a, p) - d(a, n) + margin) with d the p-norm distance; see
+    `nn.functional.triplet_margin_loss`. Called as `loss(anchor, positive, negative)`."""
+
+    def __init__(
+        self,
+        margin: float = 1.0,
+        p: float = 2.0,
+        eps: float = 1e-6,
+        swap: bool = False,
+        *,
+        reduction: str = "mean",
+    ):
+        super().__init__(reduction)
+        if not margin > 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, got {margin}")
+        self.margin = margin
+        self.p = p
+        self.eps = eps
+        self.swap = swap
+
+    def forward(self, anchor, positive, negative):
+        return F.triplet_margin_loss(
+            anchor, positive, negative, self.margin, self.p, self.eps, self.swap, self.reduction
+        )
+
+    def _options(self) -> dict:
+        return {
+            **super()._options(),
+            "margin": (self.margin, 1.0),
+            "p": (self.p, 2.0),
+            "eps": (self.eps, 1e-6),
+            "swap": (self.swap, False),
+        }

@@ -18,14 +18,24 @@ from nn.parameter import Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What `load_state_dict(strict=False)` returns: the keys it could not match."""
+    """What `load_state_dict` returns: the keys it could not match.
 
-    __slots__ = ()
+    It unpacks as PyTorch's pair, `missing, unexpected = model.load_state_dict(...)`; the
+    attribute `mismatched_keys` lists the `(key, checkpoint shape, model shape)` triples that
+    `skip_mismatched=True` skipped.
+    """
+
+    def __new__(cls, missing_keys, unexpected_keys, mismatched_keys=()):
+        keys = super().__new__(cls, missing_keys, unexpected_keys)
+        keys.mismatched_keys = list(mismatched_keys)
+        return keys
 
     def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
+        if not self.missing_keys and not self.unexpected_keys and not self.mismatched_keys:
             return "<All keys matched successfully>"
-        return super().__repr__()
+        if not self.mismatched_keys:
+            return super().__repr__()
+        return f"{super().__repr__()[:-1]}, mismatched_keys={self.mismatched_keys!r})"
 
 
 class Module(ModuleHooks):
@@ -61,6 +71,8 @@ class Module(ModuleHooks):
         self._init_hooks()
 
     def forward(self, *args, **kwargs):
+        """The computation of this module; subclasses override it. Call the module
+        (`module(x)`), not `forward`, so that hooks run."""
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing a "forward" method')
 
     def __call__(self, *args, **kwargs):
@@ -219,6 +231,7 @@ class Module(ModuleHooks):
             yield from module.named_modules(memo, sub_prefix, remove_duplicate)
 
     def modules(self) -> Iterator["Module"]:
+        """This module and all its descendants, each once."""
         for _, module in self.named_modules():
             yield module
 
@@ -231,6 +244,7 @@ class Module(ModuleHooks):
                 yield name, module
 
     def children(self) -> Iterator["Module"]:
+        """The direct sub-modules, each once."""
         for _, module in self.named_children():
             yield module
 
@@ -266,9 +280,11 @@ class Module(ModuleHooks):
     def named_buffers(
         self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, buffer) pairs, e.g. ('1.running_mean', ...); a shared buffer once."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """The buffers (running statistics) of this module and (if recurse) its descendants."""
         for _, buf in self.named_buffers(recurse=recurse):
             yield buf
 
@@ -349,15 +365,17 @@ class Module(ModuleHooks):
             for t in [*self.parameters(), *self.buffers()]:
                 if dtypes.is_floating(t.dtype) and t.dtype != dtype:
                     t.data = t.data.astype(dtype)
-                    t._version_counter[0] += 1
+                    t.mark_written()
                     if t.grad is not None:
                         t.grad = Tensor._wrap(t.grad.data.astype(dtype))
         return self
 
     def float(self) -> "Module":
+        """Cast every floating parameter and buffer to float32, in place; returns self."""
         return self.to(dtypes.float32)
 
     def double(self) -> "Module":
+        """Cast every floating parameter and buffer to float64, in place; returns self."""
         return self.to(dtypes.float64)
 
     # ---- state ----------------------------------------------------------------------------------
@@ -385,7 +403,9 @@ class Module(ModuleHooks):
                 module.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict: Mapping, strict: bool = True) -> _IncompatibleKeys:
+    def load_state_dict(
+        self, state_dict: Mapping, strict: bool = True, *, skip_mismatched: bool = False
+    ) -> _IncompatibleKeys:
         """Copy values from `state_dict` into this module's parameters and buffers, in place.
 
         Parameters
@@ -394,20 +414,28 @@ class Module(ModuleHooks):
             As returned by `state_dict()` or `nn.load`.
         strict : bool
             Raise if some keys are missing from `state_dict` or unexpected in it.
+        skip_mismatched : bool
+            Skip (and report) the keys whose shapes differ instead of raising, so a backbone
+            with a new head loads in one call:
+            `model.load_state_dict(pretrained, strict=False, skip_mismatched=True)`.
+            Not in PyTorch, which always raises on a shape mismatch.
 
         Returns
         -------
-        (missing_keys, unexpected_keys), a named tuple of lists of names.
+        (missing_keys, unexpected_keys), a named tuple of lists of names, with the attribute
+        `mismatched_keys`: a list of (key, checkpoint shape, model shape) for the keys that
+        were skipped because of their shape.
 
         Raises
         ------
         RuntimeError
-            Naming missing and unexpected keys (strict only), every shape mismatch (always:
-            key, checkpoint shape, model shape), values that are not arrays of numbers and
-            read-only arrays of the model. Nothing is copied when it raises.
+            Naming missing and unexpected keys (strict only), every shape mismatch (unless
+            skip_mismatched: key, checkpoint shape, model shape), values that are not arrays
+            of numbers and read-only arrays of the model. Nothing is copied when it raises.
 
         The arrays of the module are kept, and so is their dtype: values are cast into them
-        (a float64 checkpoint loads into a float32 model).
+        (a float64 checkpoint loads into a float32 model). A key skipped for its shape is
+        neither missing nor unexpected: `strict` checks the names, `skip_mismatched` the shapes.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(
@@ -423,6 +451,7 @@ class Module(ModuleHooks):
         if strict and missing:
             errors.append("Missing key(s) in state_dict: " + ", ".join(map(repr, missing)))
         sources = {}
+        mismatched = []
         for key, target in own.items():
             if key not in state_dict:
                 continue
@@ -434,6 +463,8 @@ class Module(ModuleHooks):
                 continue
             if array.dtype.kind not in "biuf":
                 errors.append(f"{key!r} holds a {array.dtype} value, not numbers")
+            elif array.shape != target.shape and skip_mismatched:
+                mismatched.append((key, array.shape, target.shape))
             elif array.shape != target.shape:
                 errors.append(
                     f"size mismatch for {key!r}: copying a param with shape {array.shape} "
@@ -452,8 +483,8 @@ class Module(ModuleHooks):
             for key, array in sources.items():
                 target = own[key]
                 np.copyto(target.data, array, casting="unsafe")
-                target._version_counter[0] += 1
-        return _IncompatibleKeys(missing, unexpected)
+                target.mark_written()
+        return _IncompatibleKeys(missing, unexpected, mismatched)
 
     def save(self, path) -> None:
         """Write `state_dict()` to `path` with `nn.save` (atomic, no pickle)."""
@@ -461,11 +492,13 @@ class Module(ModuleHooks):
 
         save(self.state_dict(), path)
 
-    def load(self, path, strict: bool = True) -> _IncompatibleKeys:
+    def load(
+        self, path, strict: bool = True, *, skip_mismatched: bool = False
+    ) -> _IncompatibleKeys:
         """Read a file written by `save` / `nn.save` and `load_state_dict` it."""
         from autodiff.serialization import load
 
-        return self.load_state_dict(load(path), strict=strict)
+        return self.load_state_dict(load(path), strict=strict, skip_mismatched=skip_mismatched)
 
     # ---- repr -----------------------------------------------------------------------------------
 

@@ -41,6 +41,7 @@ from autodiff.ops import (
     smooth_activation,
     softmax,
     sort,
+    style_transfer,
     unary,
 )
 
@@ -79,6 +80,7 @@ NN_OPS = (
     pool,
     resample,
     smooth_activation,
+    style_transfer,
 )
 
 __all__ = [name for module in TENSOR_OPS + NN_OPS for name in module.__all__]

@@ -1,5 +1,5 @@
 """Margin losses with labels y in {1, -1}: ranking of two inputs, soft-margin classification and
-cosine embedding, as in PyTorch.
+cosine embedding; and the triplet loss of embeddings (anchor, positive, negative); as in PyTorch.
 
 Compositions of graph ops; `soft_margin_loss` reuses binary cross-entropy's stable rule from
 logits, since log(1 + e^-z) composed naively overflows for large -z.
@@ -11,10 +11,16 @@ from autodiff.errors import ShapeError
 from autodiff.ops._args import require_float
 from autodiff.ops._loss_args import check_reduction, check_same, data, reduce, shape
 from autodiff.ops.activation import relu
-from autodiff.ops.elementwise import sqrt, where
+from autodiff.ops.distance import pairwise_distance
+from autodiff.ops.elementwise import clamp_min, minimum, sqrt, where
 from autodiff.ops.loss import BinaryCrossEntropyWithLogits
 
-__all__ = ["margin_ranking_loss", "soft_margin_loss", "cosine_embedding_loss"]
+__all__ = [
+    "margin_ranking_loss",
+    "soft_margin_loss",
+    "cosine_embedding_loss",
+    "triplet_margin_loss",
+]
 
 _COSINE_EPS = 1e-12  # added to each squared norm, as PyTorch does
 
@@ -93,3 +99,61 @@ def cosine_embedding_loss(
     cos = dot / sqrt(norms)
     loss = where(y == 1, 1 - cos, 0.0) + where(y == -1, relu(cos - margin), 0.0)
     return reduce(loss, reduction)
+
+
+def triplet_margin_loss(
+    anchor,
+    positive,
+    negative,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-6,
+    swap: bool = False,
+    reduction: str = "mean",
+):
+    """max(0, d(a, p) - d(a, n) + margin), d the p-norm distance: PyTorch's triplet loss (the
+    course's face-verification loss with alpha = margin, on distances rather than squared ones).
+
+    d(x, y) = ||x - y + eps||_p over the last dim, as `pairwise_distance`. With `swap`, d(a, n)
+    becomes min(d(a, n), d(p, n)) (the "distance swap" of Balntas et al., 2016).
+
+    Parameters
+    ----------
+    anchor, positive, negative : Tensor
+        Embeddings `(N, D)` or `(D,)` (any number of dims, the same for all three; shapes
+        broadcast as in `pairwise_distance`), of one float dtype; all differentiable.
+    margin : float
+        > 0.
+    p : float
+        The norm's exponent.
+    eps : float
+    swap : bool
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    Tensor of the inputs' dtype: 0-d, or the broadcast shape without D for "none".
+
+    Raises
+    ------
+    ValueError : margin <= 0, different numbers of dims, or a bad reduction.
+    TypeError : non-float inputs.
+    """
+    op = "triplet_margin_loss"
+    check_reduction(op, reduction)
+    if not margin > 0:
+        raise ValueError(f"{op}: margin must be greater than 0, got {margin}")
+    for x in (anchor, positive, negative):
+        require_float(op, x)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ValueError(
+            f"{op}: anchor, positive and negative must have the same number of dims, got "
+            f"anchor {anchor.shape} {anchor.dtype}, positive {positive.shape} {positive.dtype}, "
+            f"negative {negative.shape} {negative.dtype}"
+        )
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    # clamp_min, not relu: its gradient at 0 is 1, as PyTorch's
+    return reduce(clamp_min(d_pos - d_neg + margin, 0.0), reduction)

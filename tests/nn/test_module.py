@@ -353,6 +353,49 @@ def test_shape_mismatch_names_key_and_both_shapes_even_when_not_strict():
         net.load_state_dict({"out.w": np.zeros((5, 2))}, strict=False)
 
 
+def test_skip_mismatched_skips_and_reports_the_keys_whose_shapes_differ():
+    src, dst = Net(seed=1), Net(seed=2)
+    state = {k: v.data.copy() for k, v in src.state_dict().items()}
+    state["out.w"] = np.zeros((4, 5), np.float32)  # a head for 5 classes instead of 2
+    state["out.b"] = np.zeros(5, np.float32)
+    state["extra"] = np.zeros(1)
+    out_w = dst.out.w.data.copy()
+    missing, unexpected = result = dst.load_state_dict(state, strict=False, skip_mismatched=True)
+    assert missing == [] and unexpected == ["extra"]
+    assert result.mismatched_keys == [("out.w", (4, 5), (4, 2)), ("out.b", (5,), (2,))]
+    assert "mismatched_keys=[('out.w', (4, 5), (4, 2))" in repr(result)
+    np.testing.assert_array_equal(dst.hidden.w.data, src.hidden.w.data)
+    np.testing.assert_array_equal(dst.out.w.data, out_w)
+
+
+def test_skip_mismatched_keeps_strict_name_checks_and_changes_nothing_when_it_raises():
+    net = Net()
+    before = {k: v.data.copy() for k, v in net.state_dict().items()}
+    state = {k: np.ones_like(v.data) for k, v in net.state_dict().items() if k != "steps"}
+    state["out.w"] = np.zeros((4, 5))
+    with pytest.raises(RuntimeError, match="Missing key.*'steps'"):
+        net.load_state_dict(state, skip_mismatched=True)
+    for k, v in net.state_dict().items():
+        np.testing.assert_array_equal(v.data, before[k])
+    state["steps"] = np.zeros((), np.int64)
+    result = net.load_state_dict(state, skip_mismatched=True)
+    assert result.mismatched_keys == [("out.w", (4, 5), (4, 2))]
+    assert (net.hidden.w.data == 1).all()
+
+
+def test_all_keys_matched_has_no_mismatched_keys_and_pickles(tmp_path):
+    net = Net()
+    result = net.load_state_dict(net.state_dict(), skip_mismatched=True)
+    assert result.mismatched_keys == [] and repr(result) == "<All keys matched successfully>"
+    skipped = net.load_state_dict({"out.b": np.zeros(3)}, strict=False, skip_mismatched=True)
+    copied = copy.deepcopy(skipped)
+    assert copied == skipped and copied.mismatched_keys == [("out.b", (3,), (2,))]
+    path = tmp_path / "net.npz"
+    nn.save({"out.b": np.zeros(3)}, path)
+    loaded = net.load(path, strict=False, skip_mismatched=True)
+    assert loaded.mismatched_keys == [("out.b", (3,), (2,))]
+
+
 def test_load_state_dict_rejects_non_mappings_and_non_numbers():
     with pytest.raises(TypeError, match="mapping"):
         Affine().load_state_dict([1, 2])

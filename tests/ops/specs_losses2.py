@@ -6,7 +6,12 @@ arrays in the sample's kwargs."""
 import numpy as np
 
 from autodiff.ops.loss import BinaryCrossEntropyWithLogits
-from autodiff.ops.loss_margin import cosine_embedding_loss, margin_ranking_loss, soft_margin_loss
+from autodiff.ops.loss_margin import (
+    cosine_embedding_loss,
+    margin_ranking_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 from autodiff.ops.loss_regression import (
     huber_loss,
     kl_div,
@@ -95,6 +100,17 @@ def _ref_cosine_embedding(x1, x2, target, margin=0.0, reduction="mean"):
         target == -1, np.maximum(0, cos - margin), 0
     )
     return _reduce(loss, reduction)
+
+
+def _ref_triplet(anchor, positive, negative, margin=1.0, p=2.0, eps=1e-6, swap=False,
+                 reduction="mean"):  # fmt: skip
+    def dist(x, y):
+        return (np.abs(x - y + eps) ** p).sum(-1) ** (1 / p)
+
+    d_neg = dist(anchor, negative)
+    if swap:
+        d_neg = np.minimum(d_neg, dist(positive, negative))
+    return _reduce(np.maximum(0, margin + dist(anchor, positive) - d_neg), reduction)
 
 
 def _torch_weight(kw, like):
@@ -216,6 +232,24 @@ SPECS = [
         ),
         domain=(normal, normal, _sign),
         exempt={"broadcast": "inputs and target must have one shape"},
+    ),
+    OpSpec(
+        name="triplet_margin_loss",
+        fn=triplet_margin_loss,
+        ref=_ref_triplet,
+        torch_fn=lambda a, pos, neg, **kw: torch.nn.functional.triplet_margin_loss(
+            a, pos, neg, **kw
+        ),
+        covers=(),
+        samples=(
+            sample((5,), (5,), (5,), reduction="none"),
+            sample((4, 3), (4, 3), (4, 3)),
+            sample((1, 3), (4, 3), (4, 3), margin=2.0, reduction="none"),
+            sample((4, 1), (4, 1), (4, 1), swap=True, reduction="sum"),
+            sample((5, 3), (5, 3), (5, 3), t=(0, 2), p=1.0, swap=True, reduction="none"),
+            sample((3, 4), (3, 4), (3, 4), t=(1,), p=3.0, eps=1e-3, margin=0.5),
+        ),
+        exempt={"scalar": "embeddings need a feature dim D (the (D,) sample gives a 0-d loss)"},
     ),
     OpSpec(
         name="soft_margin_loss",
