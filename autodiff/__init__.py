@@ -87,14 +87,17 @@ Size = tuple  # `x.shape` is a plain tuple; `torch.Size([2, 3]) == (2, 3)` holds
 
 
 def is_tensor(obj) -> bool:
+    """Whether `obj` is a `Tensor`."""
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(input) -> bool:  # noqa: A002 - PyTorch's name
+    """Whether `input`'s dtype is a floating one (float16, float32, float64)."""
     return input.is_floating_point()
 
 
 def numel(input) -> int:  # noqa: A002 - PyTorch's name
+    """The number of elements of `input`."""
     return input.numel()
 
 
@@ -128,7 +131,7 @@ aliases.install()
 
 
 # The toolkits above the core, also imported on first use: `import autodiff` stays quick.
-_LAZY = ("nn", "optim", "utils", "metrics", "tune", "viz")
+_LAZY = ("nn", "optim", "utils", "distributed", "metrics", "tune", "viz")
 
 
 def __getattr__(name):
