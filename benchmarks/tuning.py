@@ -72,6 +72,7 @@ _CONFIG = "autodiff.kernels._config"
 _NO_WINOGRAD = {f"{_CONFIG}:WINOGRAD_MIN_CHANNELS": BIG, f"{_CONFIG}:WINOGRAD2_MIN_CHANNELS": BIG}
 _IM2COL_ONLY = {**_NO_WINOGRAD, f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": 0}
 _STEPS = (("lenet", {"batch": 64}), ("mlp", {"batch": 128}))
+_PARALLEL_MIN = "autodiff.kernels.elementwise:PARALLEL_MIN"
 
 
 def _conv(n, c, size, f, k, pad, backward=True, attrs=None) -> tuple[str, dict]:
@@ -172,10 +173,11 @@ EXPERIMENTS = (
         (_conv(32, 64, 32, 64, 3, 1, attrs=_WINOGRAD_ON),),
     ),
     Experiment(
-        "relu_parallel",
-        "relu._PARALLEL_MIN: elements from which ReLU runs on numba's threads",
-        _attr("autodiff.kernels.relu:_PARALLEL_MIN", 2**16, 2**18, labels=["2^16", "2^18"]),
-        (("mlp", {"batch": 256}),),
+        "elementwise_parallel",
+        "elementwise.PARALLEL_MIN: elements from which the one-pass kernels (ReLU, tanh and "
+        "sigmoid gradients, ...) run on numba's threads",
+        _attr(_PARALLEL_MIN, 2**14, 2**16, 2**18, BIG, labels=["2^14", "2^16", "2^18", "never"]),
+        (("mlp", {"batch": 256}), *(("chain", {"n": n}) for n in (2**15, 2**17, 2**19))),
     ),
     Experiment(
         "axpby",
@@ -229,6 +231,20 @@ def mlp(batch: int, sizes=(784, 256, 128, 10)):
     return _model_step(model, ad.randn(batch, sizes[0]), ad.randint(0, sizes[-1], (batch,)))
 
 
+def chain(n: int):
+    """``((x*y + x.exp()).tanh()**2).mean()`` on n float32 elements, forward and backward to x
+    and y, as ``python -m benchmarks``' chain case."""
+    import autodiff as ad
+
+    x, y = ad.randn(n, requires_grad=True), ad.randn(n, requires_grad=True)
+
+    def step():
+        ((x * y + x.exp()).tanh() ** 2).mean().backward()
+        x.grad = y.grad = None
+
+    return step
+
+
 def conv(shape, filters, k, pad, backward):
     """``conv2d`` forward (and backward) of a float32 batch through ``autodiff.nn.functional``."""
     import autodiff as ad
@@ -266,7 +282,14 @@ def update(shape, numpy):
     return lambda: axpby(p, 1.0, g, -0.01)
 
 
-WORKLOADS = {"lenet": lenet, "mlp": mlp, "conv": conv, "matmul": matmul, "update": update}
+WORKLOADS = {
+    "lenet": lenet,
+    "mlp": mlp,
+    "chain": chain,
+    "conv": conv,
+    "matmul": matmul,
+    "update": update,
+}
 
 
 def _worker(spec: dict) -> dict:

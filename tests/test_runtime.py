@@ -12,7 +12,7 @@ import pytest
 
 import autodiff
 from autodiff import runtime
-from autodiff.kernels import _config, blas, relu
+from autodiff.kernels import _config, blas, elementwise
 
 # Trains a few steps of a small CNN in a fresh interpreter and prints, as JSON, the variables
 # that changed in os.environ, how often libc's mallopt was looked up, and runtime.settings().
@@ -105,11 +105,11 @@ SPIN_CPU_SECONDS = r"""
 import json, time
 import numpy as np
 import autodiff, numba
-from autodiff.kernels import relu
+from autodiff.kernels import elementwise
 x = np.ones(2**20, np.float32)
-relu.relu_forward(x)
+elementwise.relu_forward(x)
 start = time.process_time()
-relu.relu_forward(x)
+elementwise.relu_forward(x)
 time.sleep(0.5)
 print(json.dumps({"cpu": time.process_time() - start, "layer": numba.threading_layer()}))
 """
@@ -127,7 +127,7 @@ def test_the_spin_count_reaches_numbas_openmp_workers():
 
 
 def test_spin_after_numbas_pool_started_raises_and_changes_nothing():
-    relu.relu_forward(np.ones(2**19, np.float32))  # starts numba's pool if nothing did yet
+    elementwise.relu_forward(np.ones(2**19, np.float32))  # starts numba's pool if nothing did yet
     before = runtime.settings()
     with pytest.raises(RuntimeError, match="too late"):
         runtime.configure(spin=before["spin"] + 1 if before["spin"] else 12345, blas_limit=True)
@@ -220,10 +220,10 @@ FORK = r"""
 import json, os
 import numpy as np
 import autodiff
-from autodiff.kernels import relu
+from autodiff.kernels import elementwise
 pid = os.fork()
 if pid == 0:
-    y = relu.relu_forward(np.full(2**20, -1.0, np.float32))  # a parallel kernel
+    y = elementwise.relu_forward(np.full(2**20, -1.0, np.float32))  # a parallel kernel
     os._exit(0 if y.max() == 0 else 3)
 print(json.dumps({"child": os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])}))
 """
@@ -237,7 +237,7 @@ def test_a_child_forked_after_import_runs_parallel_kernels():
 
 
 def test_describe_reports_pools_and_settings(capsys):
-    relu.relu_forward(np.ones(2**19, np.float32))
+    elementwise.relu_forward(np.ones(2**19, np.float32))
     info = runtime.describe()
     text = capsys.readouterr().out
     assert info["settings"] == runtime.settings()
@@ -259,9 +259,9 @@ def test_autodiff_exposes_runtime():
 COMPILE = r"""
 import numpy as np
 import autodiff
-from autodiff.kernels import relu
-relu.relu_forward(np.ones(8, np.float32))
-relu.relu_forward(np.ones(8, np.float64))
+from autodiff.kernels import elementwise
+elementwise.relu_forward(np.ones(8, np.float32))
+elementwise.relu_forward(np.ones(8, np.float64))
 """
 
 

@@ -1,5 +1,6 @@
-"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, batch norm, ReLU,
-in-place updates; and matrix products through numpy's BLAS with their thread count (``blas``).
+"""Numba kernels on plain arrays: im2col/col2im, convolution, pooling, batch norm, one-pass
+elementwise formulas (ReLU, tanh and sigmoid gradients, ...), in-place updates; and matrix
+products through numpy's BLAS with their thread count (``blas``).
 
 Nothing here knows about ``Tensor``; the graph ops in ``autodiff.ops`` call these functions.
 Flags for every ``@njit`` and the im2col memory budget live in ``_config``.
@@ -15,6 +16,7 @@ from .conv import (
     conv_transpose2d_backward,
     conv_transpose2d_forward,
 )
+from .elementwise import relu_backward, relu_forward
 from .im2col import batch_chunk, col2im, conv_output_size, im2col
 from .pool import (
     adaptive_avg_pool2d_backward,
@@ -25,7 +27,6 @@ from .pool import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
-from .relu import relu_backward, relu_forward
 
 __all__ = [
     "ConvSaved",

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from autodiff import kernels
 from autodiff.function import Function
 
 __all__ = [
@@ -92,17 +93,21 @@ class Reciprocal(Function):
 
 
 class Pow(Function):
-    """x ** y, y a tensor or a constant. d/dy uses log(x), so x must be positive there (or 0)."""
+    """x ** y, y a tensor or a constant. d/dy uses log(x), so x must be positive there (or 0).
+    The square (y the constant 2) has a one-pass backward kernel."""
 
     @staticmethod
     def forward(ctx, x, y):
         out = x**y
-        ctx.save(x, y, out)
+        # the output only for y's gradient: a constant exponent keeps no extra array alive
+        ctx.save(x, y, out if ctx.needs_input_grad[1] else None)
         return out
 
     @staticmethod
     def backward(ctx, g):
         x, y, out = ctx.saved
+        if isinstance(y, int | float) and y == 2:
+            return kernels.elementwise.square_backward(g, x), None
         gx = gy = None
         with np.errstate(divide="ignore", invalid="ignore"):
             if ctx.needs_input_grad[0]:

@@ -43,7 +43,7 @@ k.batch_norm_forward(x3, mean, var, None, None)
 seconds = time.perf_counter() - start
 stats = {}
 for module in (
-    "im2col", "direct", "winograd_tiles", "pool", "depthwise", "axpby", "relu", "batchnorm",
+    "im2col", "direct", "winograd_tiles", "pool", "depthwise", "axpby", "elementwise", "batchnorm",
     "_ranges",
 ):
     module = f"autodiff.kernels.{module}"

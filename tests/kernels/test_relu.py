@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from autodiff.kernels import relu, relu_backward, relu_forward
+from autodiff.kernels import elementwise, relu_backward, relu_forward
 
-SIZES = [(3, 5), (2, relu._PARALLEL_MIN // 2 + 3)]  # under and over the parallel threshold
+SIZES = [(3, 5), (2, elementwise.PARALLEL_MIN // 2 + 3)]  # under and over the parallel threshold
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
