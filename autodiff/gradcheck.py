@@ -72,6 +72,14 @@ class GradcheckReport:
     def __bool__(self):
         return self.passed
 
+    def plot(self, path=None, names=None):
+        """A bar chart of each input's relative difference against the course's bands; returns
+        the matplotlib Figure, also written to `path` if given (needs matplotlib; see
+        `autodiff.gradcheck_plot`)."""
+        from autodiff.gradcheck_plot import plot_gradcheck
+
+        return plot_gradcheck(self, path, names)
+
     def __str__(self):
         mode = "one random direction" if self.fast else "full Jacobian"
         rel = self.rel_diff

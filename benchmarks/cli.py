@@ -1,5 +1,9 @@
 """Command line: ``python -m benchmarks [-k PATTERN] [--peers a,b] [--quick] [--json PATH] ...``.
 
+``--plot ratios.png`` draws each case's ratio to torch (``--from-json bench.json --plot
+ratios.png`` draws it from a saved run, running nothing); with ``--scaling``, ``--plot`` draws
+time per sample against batch size.
+
 Two modes. The default, isolated (:mod:`benchmarks.isolated`), runs each peer on each case in
 fresh processes of its own with the user's environment untouched, alternating between peers;
 it is what a user's own training script sees. ``--in-process`` runs every peer in this one
@@ -14,6 +18,7 @@ when any peer failed or computed a wrong result, so a CI smoke run catches both.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -91,7 +96,15 @@ def _parser() -> argparse.ArgumentParser:
         f"{', '.join(map(str, scaling.BATCHES))} and print time per sample",
     )
     p.add_argument(
-        "--plot", metavar="PATH.png", help="with --scaling, save a plot (needs matplotlib)"
+        "--plot",
+        metavar="PATH.png",
+        help="save a bar chart of each case's ratio to torch; with --scaling, time per sample "
+        "against batch size instead (needs matplotlib)",
+    )
+    p.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="run nothing: plot the ratios of a file saved by --json (with --plot)",
     )
     p.add_argument("--list", action="store_true", help="list the cases and peers, then exit")
     return p
@@ -112,8 +125,11 @@ def _budget(args: argparse.Namespace) -> timing.Budget:
 def main(argv: list[str] | None = None) -> int:
     """Run the suite; return the process exit status (1 if any result is an error)."""
     args = _parser().parse_args(argv)
-    if args.plot and not args.scaling:
-        _parser().error("--plot needs --scaling")
+    if args.from_json:
+        if not args.plot or args.scaling:
+            _parser().error("--from-json needs --plot, and plots ratios only (not --scaling)")
+        with open(args.from_json) as f:
+            return _plot(lambda: report.plot_ratios(json.load(f), args.plot))
     if args.processes is not None and (args.in_process or args.processes < 1):
         _parser().error("--processes takes a count >= 1, in the isolated mode only")
     # the user's environment, for the isolated mode's children, before any peer library loads
@@ -167,20 +183,33 @@ def main(argv: list[str] | None = None) -> int:
     if skipped:
         print("\nnot run: " + "; ".join(f"{name} ({why})" for name, why in skipped.items()))
     print(f"\n{len(cases)} cases in {elapsed:.0f} s", file=sys.stderr)
+    settings = {
+        "argv": sys.argv[1:] if argv is None else argv,
+        "mode": "in-process" if args.in_process else "isolated",
+        "processes": processes,
+        "budget": asdict(budget),
+    }
+    document = report.to_json(results, described, settings, skipped)
     if args.json:
-        settings = {
-            "argv": sys.argv[1:] if argv is None else argv,
-            "mode": "in-process" if args.in_process else "isolated",
-            "processes": processes,
-            "budget": asdict(budget),
-        }
-        report.write_json(args.json, report.to_json(results, described, settings, skipped))
-    if args.plot:
-        try:
-            scaling.plot(results, args.plot)
-        except ImportError:
-            print("--plot needs matplotlib, which is not installed", file=sys.stderr)
+        report.write_json(args.json, document)
+    if args.plot and args.scaling:
+        _plot(lambda: scaling.plot(results, args.plot))
+    elif args.plot:
+        _plot(lambda: report.plot_ratios(document, args.plot))
     return 1 if any(r.status == ERROR for r in results) else 0
+
+
+def _plot(draw) -> int:
+    """Call `draw`, saying on stderr why there is no plot if it fails; the exit status."""
+    try:
+        draw()
+    except ImportError:
+        print("--plot needs matplotlib, which is not installed", file=sys.stderr)
+        return 1
+    except ValueError as error:
+        print(f"--plot: {error}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _progress(line: str) -> None:

@@ -1,4 +1,4 @@
-"""Presenting results: the printed table and the JSON file.
+"""Presenting results: the printed table, the JSON file, and the bar chart of ratios to torch.
 
 The table is a Markdown pipe table with aligned columns, readable in a terminal and pasted
 as-is into the README. "vs torch" is the peer's median time divided by torch's on the same case
@@ -9,6 +9,7 @@ alternating with torch's in the isolated mode, from samples interleaved with tor
 import json
 from collections.abc import Sequence
 
+from benchmarks.peers import PEER_NAMES
 from benchmarks.runner import NA, OK, Result
 
 _NOTE_WIDTH = 70
@@ -167,3 +168,75 @@ def write_json(path: str, document: dict) -> None:
     with open(path, "w") as f:
         json.dump(document, f, indent=2)
         f.write("\n")
+
+
+def plot_ratios(document: dict, path=None):
+    """A bar chart of each case's ratio to torch: one bar per peer other than torch, on a log
+    axis with torch at 1.0; save it when `path` is given (needs matplotlib).
+
+    Parameters
+    ----------
+    document : dict
+        What :func:`to_json` returns, or a ``--json`` file loaded back.
+    path : str or path-like, optional
+        Where to write the image (format from the suffix: .png, .svg, .pdf).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes, cases from top to bottom in the run's order, each bar labelled with its ratio;
+        the title names the machine and the mode.
+
+    Raises
+    ------
+    ValueError
+        No result has a ratio to torch (torch did not run, or failed everywhere).
+    ImportError
+        matplotlib is not installed.
+    """
+    rows = [
+        r
+        for r in document["results"]
+        if r["status"] == OK and r["peer"] != "torch" and r.get("ratio_to_torch") is not None
+    ]
+    if not rows:
+        raise ValueError(
+            "plot_ratios: no result has a ratio to torch; was torch among the peers of the run?"
+        )
+    from matplotlib.figure import Figure
+
+    cases = list(dict.fromkeys(r["case"] for r in rows))
+    seen = {r["peer"] for r in rows}
+    peers = [p for p in PEER_NAMES if p in seen] + sorted(seen - set(PEER_NAMES))
+    colours = {peer: f"C{i}" for i, peer in enumerate(PEER_NAMES)}  # as in the scaling plot
+    height = 0.8 / len(peers)
+    # a Figure of its own, not pyplot's: no global state, no backend chosen for the caller
+    fig = Figure(figsize=(8, 1.6 + 0.3 * len(rows)), layout="tight")
+    ax = fig.subplots()
+    for k, peer in enumerate(peers):
+        mine = [r for r in rows if r["peer"] == peer]
+        y = [-cases.index(r["case"]) + 0.4 - (k + 0.5) * height for r in mine]
+        ratio = [r["ratio_to_torch"] for r in mine]
+        # from torch's 1.0 outwards: faster than torch to the left, slower to the right
+        widths = [value - 1.0 for value in ratio]
+        ax.barh(y, widths, height, left=1.0, label=peer, color=colours.get(peer))
+        for row, value in zip(y, ratio, strict=True):
+            side = "left" if value >= 1 else "right"
+            ax.text(value, row, f" {value:.2f}x ", ha=side, va="center", fontsize="small")
+    ratios = [r["ratio_to_torch"] for r in rows]
+    ax.axvline(1.0, color="black", linewidth=1, label="torch")
+    ax.set_xscale("log")
+    low, high = min(0.5, min(ratios) / 3), max(2.0, max(ratios) * 3)  # room for the labels
+    ticks = [m * 10.0**e for e in range(-3, 4) for m in (1, 2, 5) if low <= m * 10.0**e <= high]
+    ax.set_xlim(low, high)
+    ax.set_xticks(ticks, [f"{t:g}x" for t in ticks])
+    ax.set_xticks([], minor=True)
+    ax.set_yticks([-i for i in range(len(cases))], cases)
+    ax.set_xlabel("median time / torch's on the same case (lower is better)")
+    machine, mode = document.get("machine", {}), document.get("settings", {}).get("mode", "?")
+    ax.set_title(f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores; mode: {mode}")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize="small")
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig

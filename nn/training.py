@@ -210,27 +210,64 @@ def _step_scheduler(scheduler, history):
         scheduler.step()
 
 
-def plot_history(history, path):
-    """Write the loss and accuracy curves to a PNG at `path` (needs matplotlib)."""
-    import matplotlib
+def plot_history(history, path=None):
+    """Plot every curve of a `fit` history: a panel per quantity (loss, accuracy, and each
+    metric such as "f1_macro"), a line per split (train, dev); save it when `path` is given.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Parameters
+    ----------
+    history : dict
+        `fit`'s history: lists under "<split>_<name>" keys; other entries ("best_epoch", which
+        a dotted line marks) are not curves.
+    path : str or path-like, optional
+        Where to write the image (format from the suffix: .png, .svg, .pdf).
 
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 4))
-    epochs = np.arange(1, len(history["train_loss"]) + 1)
-    for split in ("train", "dev"):
-        if f"{split}_loss" in history:
-            ax_loss.plot(epochs, history[f"{split}_loss"], marker="o", label=split)
-            ax_acc.plot(epochs, history[f"{split}_acc"], marker="o", label=split)
-    ax_loss.set(xlabel="epoch", ylabel="loss", title="loss")
-    ax_acc.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    for ax in (ax_loss, ax_acc):
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Up to three panels a row, in the history's order of quantities.
+
+    Raises
+    ------
+    ImportError
+        matplotlib is not installed (`pip install autodiff[plot]`).
+    ValueError
+        The history holds no curve.
+    """
+    curves = {}  # quantity -> split -> values
+    for key, values in history.items():
+        split, _, name = key.partition("_")
+        if name and isinstance(values, list | tuple) and values:
+            curves.setdefault(name, {})[split] = values
+    if not curves:
+        raise ValueError(
+            f"plot_history: no curve among the keys {list(history)}; expected lists under "
+            "'<split>_<name>' keys, as fit returns"
+        )
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    columns = min(len(curves), 3)
+    rows = -(-len(curves) // columns)
+    # a Figure of its own, not pyplot's: no global state, no backend chosen for the caller
+    fig = Figure(figsize=(4.5 * columns, 3.6 * rows), layout="tight")
+    axes = list(fig.subplots(rows, columns, squeeze=False).flat)
+    best = history.get("best_epoch")
+    for ax, (name, splits) in zip(axes, curves.items()):
+        for split, values in splits.items():
+            ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=split)
+        if best is not None:
+            ax.axvline(best, color="grey", linestyle=":", label="best epoch")
+        label = {"loss": "loss", "acc": "accuracy"}.get(name, name)
+        ax.set(xlabel="epoch", ylabel=label, title=label)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    for ax in axes[len(curves) :]:  # the rest of the last row
+        ax.set_visible(False)
+    if path is not None:
+        fig.savefig(path, dpi=100)
+    return fig
 
 
 def progress_bar(iterable, description, enabled=True):
