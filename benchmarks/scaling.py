@@ -62,15 +62,14 @@ def plot(results: Sequence[Result], path: str) -> None:
     ImportError
         If matplotlib is not installed.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only; no display on a server
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     grid = _grid(results)
     kinds = list(dict.fromkeys(kind for kind, _ in grid))
     colors = {peer: f"C{i}" for i, peer in enumerate(PEER_NAMES)}  # same peer, same colour
-    fig, axes = plt.subplots(1, len(kinds), figsize=(5 * len(kinds), 4), squeeze=False)
+    # a Figure of its own, not pyplot's: no backend chosen for the caller
+    fig = Figure(figsize=(5 * len(kinds), 4))
+    axes = fig.subplots(1, len(kinds), squeeze=False)
     for ax, kind in zip(axes[0], kinds, strict=True):
         for (k, peer), by_batch in grid.items():
             points = sorted((n, per_sample(r)) for n, r in by_batch.items() if r.status == OK)
@@ -82,4 +81,3 @@ def plot(results: Sequence[Result], path: str) -> None:
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)

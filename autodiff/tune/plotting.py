@@ -15,10 +15,8 @@ def plot_search(result, path) -> None:
     x axis (`one_minus_log_uniform` shows 1 - value), choices one tick per option. Trials whose
     metric is NaN are left out.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
 
     names = result.searched
     if not names:
@@ -27,8 +25,10 @@ def plot_search(result, path) -> None:
     best = result.best
     columns = min(len(names), 3)
     rows = math.ceil(len(names) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
-    colours = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(len(result.boxes), 1)))
+    # a Figure of its own, not pyplot's: no global state, no backend chosen for the caller
+    fig = Figure(figsize=(4.2 * columns, 3.4 * rows))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    colours = colormaps["viridis"](np.linspace(0, 0.9, max(len(result.boxes), 1)))
     for ax, name in zip(axes.flat, names):
         space = result.space[name]
         for number, colour in enumerate(colours):
@@ -61,4 +61,3 @@ def plot_search(result, path) -> None:
         ax.set_visible(False)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
