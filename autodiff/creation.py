@@ -40,10 +40,12 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of shape `size` (ints or one tuple); float32 unless `dtype` says otherwise."""
     return _filled(np.zeros, size, dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Ones of shape `size` (ints or one tuple); float32 unless `dtype` says otherwise."""
     return _filled(np.ones, size, dtype, device, requires_grad)
 
 
@@ -62,23 +64,27 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tens
 
 
 def zeros_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Zeros of `input`'s shape, in its dtype unless `dtype` is given."""
     return zeros(
         input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
     )
 
 
 def ones_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Ones of `input`'s shape, in its dtype unless `dtype` is given."""
     dtype = dtype or input.dtype
     return ones(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def empty_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Uninitialised values of `input`'s shape, in its dtype unless `dtype` is given."""
     return empty(
         input.shape, dtype=dtype or input.dtype, device=device, requires_grad=requires_grad
     )
 
 
 def full_like(input, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """`fill_value` everywhere, of `input`'s shape, in its dtype unless `dtype` is given."""
     dtype = dtype or input.dtype
     return full(input.shape, fill_value, dtype=dtype, device=device, requires_grad=requires_grad)
 
@@ -118,6 +124,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """The n x m identity matrix (m defaults to n), float32 unless `dtype` says otherwise."""
     devices.check(device, "eye")
     data = np.eye(n, m, dtype=dtypes.as_dtype(dtype or dtypes.float32))
     return Tensor._wrap(data).requires_grad_(requires_grad)
@@ -143,11 +150,13 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
 
 
 def rand_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Uniform on [0, 1), of `input`'s shape, in its dtype unless `dtype` is given."""
     dtype = dtype or input.dtype
     return rand(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    """Standard normal, of `input`'s shape, in its dtype unless `dtype` is given."""
     dtype = dtype or input.dtype
     return randn(input.shape, dtype=dtype, device=device, requires_grad=requires_grad)
 

@@ -54,10 +54,15 @@ class Function:
 
     @staticmethod
     def forward(ctx, *inputs, **attrs):
+        """The op on arrays: `forward(ctx, *arrays, **attrs) -> ndarray`; save what
+        backward needs with `ctx.save(...)`."""
         raise NotImplementedError
 
     @staticmethod
     def backward(ctx, g):
+        """The gradients of the inputs from `g`, the gradient of the output:
+        one per input (a tuple when there are several), None where
+        `ctx.needs_input_grad[i]` is false."""
         raise NotImplementedError
 
     @classmethod

@@ -35,6 +35,7 @@ class Generator:
         return self
 
     def initial_seed(self) -> int:
+        """The seed given to `manual_seed` last."""
         return self._seed
 
 

@@ -80,6 +80,7 @@ class Tensor(ConversionMethods):
 
     @property
     def requires_grad(self) -> bool:
+        """Whether ops on this tensor are recorded so `backward()` can fill `.grad`."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -166,17 +167,21 @@ class Tensor(ConversionMethods):
 
     @property
     def shape(self) -> tuple:
+        """The shape, a tuple of ints (PyTorch's `torch.Size` is a tuple too)."""
         return self._data.shape
 
     @property
     def dtype(self):
+        """The numpy dtype of the elements."""
         return self._data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions."""
         return self._data.ndim
 
     def dim(self) -> int:
+        """The number of dimensions (`ndimension` is the same)."""
         return self._data.ndim
 
     ndimension = dim
@@ -188,6 +193,7 @@ class Tensor(ConversionMethods):
         return self._data.shape[ops._args.dim("size", self, dim)]
 
     def numel(self) -> int:
+        """The number of elements."""
         return self._data.size
 
     def __len__(self):
@@ -206,6 +212,7 @@ class Tensor(ConversionMethods):
         return self._data.item()
 
     def tolist(self):
+        """The values as nested Python lists (a number for a 0-d tensor)."""
         return self._data.tolist()
 
     def __array__(self, dtype=None, copy=None):
@@ -383,9 +390,11 @@ class Tensor(ConversionMethods):
         return self._inplace("div_", ops.div, other)
 
     def zero_(self):
+        """Overwrite every element with 0, in place; returns self."""
         return self.fill_(0)
 
     def fill_(self, value):
+        """Overwrite every element with `value`, in place; returns self."""
         return self.copy_(value)
 
     def copy_(self, src):

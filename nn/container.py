@@ -29,6 +29,7 @@ class Sequential(Module):
                 self.add_module(str(i), module)
 
     def forward(self, x):
+        """Feed `x` through each module in order; returns the last one's output."""
         for module in self._modules.values():
             x = module(x)
         return x
@@ -64,6 +65,7 @@ class Sequential(Module):
         return self
 
     def extend(self, modules: Iterable[Module]) -> "Sequential":
+        """Append each of `modules` at the end; returns self."""
         for module in modules:
             self.append(module)
         return self
@@ -114,10 +116,12 @@ class ModuleList(Module):
         return self.extend(modules)
 
     def append(self, module: Module) -> "ModuleList":
+        """Add `module` at the end, named by its position; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules: Iterable[Module]) -> "ModuleList":
+        """Append each of `modules` at the end; returns self."""
         if isinstance(modules, Module) and not isinstance(modules, ModuleList | Sequential):
             raise TypeError(
                 f"ModuleList.extend: expected an iterable of modules, got a single "
@@ -128,6 +132,7 @@ class ModuleList(Module):
         return self
 
     def insert(self, index: int, module: Module) -> None:
+        """Insert `module` before position `index`; later modules are renumbered."""
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
@@ -162,15 +167,19 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """(key, module) pairs, in insertion order."""
         return self._modules.items()
 
     def update(self, modules: Mapping[str, Module]) -> None:
+        """Add (or replace) the modules of the mapping `modules` under their keys."""
         for key, module in modules.items():
             self[key] = module
 

@@ -1,8 +1,11 @@
 """`summary`: the per-layer table of a model (output shapes, parameters, multiply-adds), in the
 spirit of torchinfo's `summary`.
 
-    >>> result = nn.summary(model, (1, 1, 32, 32))   # prints the table
+    >>> import nn
+    >>> from nn.models import lenet5
+    >>> result = nn.summary(lenet5(), (1, 1, 32, 32), print_table=False)  # True prints it
     >>> result.total_params, result.rows[0].output_shape
+    (61706, (1, 6, 28, 28))
 
 It runs one forward pass on zeros under `no_grad`, in eval mode (so batch norm's running
 statistics do not move), with a forward hook on every sub-module; the hooks are removed and each

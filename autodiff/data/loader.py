@@ -192,9 +192,13 @@ class DataLoader:
 
     Examples
     --------
+    >>> from autodiff.data import TensorDataset, load_digits
+    >>> x, y = load_digits()
     >>> loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, generator=0)
     >>> for xb, yb in loader:  # xb: Tensor (64, 1, 8, 8) float32, yb: Tensor (64,) int64
-    ...     ...
+    ...     pass
+    >>> len(loader), xb.shape, yb.dtype  # the last batch holds the 1797 - 28 * 64 left over
+    (29, (5, 1, 8, 8), dtype('int64'))
     """
 
     def __init__(

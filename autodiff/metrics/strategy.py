@@ -59,6 +59,7 @@ class BiasVariance:
 
     @property
     def has_train_dev(self) -> bool:
+        """Whether a train-dev error was given (to separate variance from data mismatch)."""
         return self.train_dev_error is not None
 
 

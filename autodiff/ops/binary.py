@@ -216,6 +216,7 @@ def _divide_rounded(x, y, rounding_mode):
 
 
 def xlogy(input, other):
+    """x * log(y) elementwise, and 0 where x == 0 (even at y == 0), NaN where y is NaN."""
     x, y = promote_float(input, other)
     # a Python number as an array of the tensor's dtype: np.log(2) alone is float64
     dtype = (x if is_tensor(x) else y).dtype

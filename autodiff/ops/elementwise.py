@@ -292,6 +292,7 @@ def sub(x, y, *, alpha=1):
 
 
 def mul(x, y):
+    """x * y elementwise, broadcast, in the dtype PyTorch's promotion gives."""
     x, y = promote(x, y)
     return Mul.apply(x, y)
 
@@ -314,38 +315,46 @@ def div(x, y, *, rounding_mode=None):
 
 
 def neg(x):
+    """-x elementwise."""
     return Neg.apply(x)
 
 
 def pow(x, exponent):  # noqa: A001 - PyTorch's name
+    """x ** exponent elementwise (a tensor or a number); d/d exponent needs x > 0 (or 0)."""
     x, exponent = promote(x, exponent)
     return Pow.apply(x, exponent)
 
 
 def exp(x):
+    """e ** x elementwise."""
     return Exp.apply(to_float(x))
 
 
 def log(x):
+    """Natural logarithm elementwise: -inf at 0, NaN below."""
     return Log.apply(to_float(x))
 
 
 def sqrt(x):
+    """Square root elementwise: NaN below 0, and an infinite gradient at 0."""
     return Sqrt.apply(to_float(x))
 
 
 def abs(x):  # noqa: A001 - PyTorch's name
+    """|x| elementwise; its gradient at 0 is 0, as in PyTorch."""
     if x.dtype == np.bool_:
         raise TypeError(f"abs: not defined for bool tensors (shape {x.shape})")
     return Abs.apply(x)
 
 
 def maximum(x, y):
+    """The larger of x and y elementwise (NaN if either is); a tie splits the gradient."""
     x, y = promote(x, y)
     return Maximum.apply(x, y)
 
 
 def minimum(x, y):
+    """The smaller of x and y elementwise (NaN if either is); a tie splits the gradient."""
     x, y = promote(x, y)
     return Minimum.apply(x, y)
 
@@ -366,10 +375,12 @@ def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch's names
 
 
 def clamp_min(x, min):  # noqa: A002 - PyTorch's name
+    """max(x, min) elementwise."""
     return clamp(x, min=min)
 
 
 def clamp_max(x, max):  # noqa: A002 - PyTorch's name
+    """min(x, max) elementwise."""
     return clamp(x, max=max)
 
 
@@ -392,6 +403,7 @@ def where(condition, x=None, y=None):
 
 
 def clone(x):
+    """A copy of x with its own array, in the graph (the gradient passes through)."""
     return Clone.apply(x)
 
 

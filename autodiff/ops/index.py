@@ -129,7 +129,7 @@ def _product_of_others(v, product, zeros):
 
 
 def gather(x, dim, index, *, sparse_grad=False):
-    """out[i][j][k] = x[index[i][j][k]][j][k] for dim=0 (likewise for the other dims).
+    """`out[i][j][k] = x[index[i][j][k]][j][k]` for dim=0 (likewise for the other dims).
 
     Parameters
     ----------
@@ -151,7 +151,7 @@ def gather(x, dim, index, *, sparse_grad=False):
 
 def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     """A copy of x with the elements of `src` (or the number `value`) written where `index`
-    sends them: out[index[i][j]][j] = src[i][j] for dim=0.
+    sends them: `out[index[i][j]][j] = src[i][j]` for dim=0.
 
     `src` is a tensor of x's dtype and at least index's size in every dim (only its first
     index.shape elements are used), or a number. Where index repeats a position, one of the

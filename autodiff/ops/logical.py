@@ -33,14 +33,17 @@ __all__ = [
 
 
 def isnan(input):
+    """Where `input` is NaN: a bool tensor of its shape."""
     return _result(np.isnan(np.asarray(input)))
 
 
 def isinf(input):
+    """Where `input` is +Inf or -Inf: a bool tensor of its shape."""
     return _result(np.isinf(np.asarray(input)))
 
 
 def isfinite(input):
+    """Where `input` is neither NaN nor infinite: a bool tensor of its shape."""
     return _result(np.isfinite(np.asarray(input)))
 
 
@@ -85,30 +88,37 @@ def equal(input, other) -> bool:
 
 
 def logical_and(input, other):
+    """`input and other` elementwise (nonzero is true); bool, of the broadcast shape."""
     return _result(np.logical_and(np.asarray(input), np.asarray(other)))
 
 
 def logical_or(input, other):
+    """`input or other` elementwise (nonzero is true); bool, of the broadcast shape."""
     return _result(np.logical_or(np.asarray(input), np.asarray(other)))
 
 
 def logical_xor(input, other):
+    """`input xor other` elementwise (nonzero is true); bool, of the broadcast shape."""
     return _result(np.logical_xor(np.asarray(input), np.asarray(other)))
 
 
 def logical_not(input):
+    """`not input` elementwise (nonzero is true); bool, of input's shape."""
     return _result(np.logical_not(np.asarray(input)))
 
 
 def bitwise_and(input, other):
+    """`input & other` on bool or integer tensors, of the broadcast shape."""
     return _bitwise("bitwise_and", np.bitwise_and, input, other, "biu")
 
 
 def bitwise_or(input, other):
+    """`input | other` on bool or integer tensors, of the broadcast shape."""
     return _bitwise("bitwise_or", np.bitwise_or, input, other, "biu")
 
 
 def bitwise_xor(input, other):
+    """`input ^ other` on bool or integer tensors, of the broadcast shape."""
     return _bitwise("bitwise_xor", np.bitwise_xor, input, other, "biu")
 
 

@@ -185,6 +185,7 @@ def reshape(x, *shape):
 
 
 def view(x, *shape):
+    """`x` with shape `shape` (one entry may be -1), sharing its data, as `reshape`."""
     return reshape(x, *shape)
 
 
@@ -214,6 +215,7 @@ def unflatten(x, dim, sizes):
 
 
 def permute(x, *dims):
+    """`x` with its dims reordered as `dims` (a permutation of 0..ndim-1); a view."""
     dims = _args.shape_arg(dims)
     if sorted(_args.dim("permute", x, d) for d in dims) != list(range(x.ndim)):
         raise ShapeError(

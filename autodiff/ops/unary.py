@@ -345,58 +345,72 @@ class Expm1(Function):
 
 
 def sin(input):
+    """sin(x) elementwise; integer and bool tensors compute in float32."""
     return Sin.apply(to_float(input))
 
 
 def cos(input):
+    """cos(x) elementwise; integer and bool tensors compute in float32."""
     return Cos.apply(to_float(input))
 
 
 def tan(input):
+    """tan(x) elementwise; integer and bool tensors compute in float32."""
     return Tan.apply(to_float(input))
 
 
 def asin(input):
+    """arcsin(x) elementwise, in [-pi/2, pi/2]; NaN outside [-1, 1]."""
     return Asin.apply(to_float(input))
 
 
 def acos(input):
+    """arccos(x) elementwise, in [0, pi]; NaN outside [-1, 1]."""
     return Acos.apply(to_float(input))
 
 
 def atan(input):
+    """arctan(x) elementwise, in (-pi/2, pi/2)."""
     return Atan.apply(to_float(input))
 
 
 def sinh(input):
+    """Hyperbolic sine elementwise."""
     return Sinh.apply(to_float(input))
 
 
 def cosh(input):
+    """Hyperbolic cosine elementwise."""
     return Cosh.apply(to_float(input))
 
 
 def asinh(input):
+    """Inverse hyperbolic sine elementwise."""
     return Asinh.apply(to_float(input))
 
 
 def acosh(input):
+    """Inverse hyperbolic cosine elementwise; NaN below 1."""
     return Acosh.apply(to_float(input))
 
 
 def atanh(input):
+    """Inverse hyperbolic tangent elementwise; +-inf at +-1, NaN outside [-1, 1]."""
     return Atanh.apply(to_float(input))
 
 
 def erf(input):
+    """The error function 2/sqrt(pi) * integral from 0 to x of e^(-t^2) dt, elementwise."""
     return Erf.apply(to_float(input))
 
 
 def erfc(input):
+    """1 - erf(x), elementwise, without the cancellation of computing it so for large x."""
     return Erfc.apply(to_float(input))
 
 
 def erfinv(input):
+    """The inverse of erf on (-1, 1), elementwise; +-inf at +-1."""
     return ErfInv.apply(to_float(input))
 
 
@@ -410,22 +424,27 @@ def logit(input, eps=None):
 
 
 def log2(input):
+    """Base-2 logarithm elementwise (exact at powers of 2)."""
     return Log2.apply(to_float(input))
 
 
 def log10(input):
+    """Base-10 logarithm elementwise."""
     return Log10.apply(to_float(input))
 
 
 def log1p(input):
+    """log(1 + x) elementwise, accurate for small x."""
     return Log1p.apply(to_float(input))
 
 
 def exp2(input):
+    """2 ** x elementwise."""
     return Exp2.apply(to_float(input))
 
 
 def expm1(input):
+    """e^x - 1 elementwise, accurate for small x."""
     return Expm1.apply(to_float(input))
 
 

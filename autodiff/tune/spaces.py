@@ -52,6 +52,7 @@ class Space:
         return np.asarray(values, dtype=np.float64)
 
     def axis_label(self, name: str) -> str:
+        """The x-axis label of a plot of the hyperparameter `name`."""
         return name
 
 

@@ -1,11 +1,11 @@
 """The Inception module and GoogLeNet (Szegedy et al., 2014), torchvision's layout.
 
 `googlenet()` has torchvision's `state_dict` keys, shapes and order, so its weights load
-directly:
+directly (with torchvision installed; `tv_model` one of its models)::
 
->>> state = {k: v.numpy() for k, v in tv_model.state_dict().items()}  # torchvision model
->>> nn.save(state, "googlenet.npz")
->>> model = googlenet(); model.load_state_dict(nn.load("googlenet.npz"))
+    state = {k: v.numpy() for k, v in tv_model.state_dict().items()}
+    nn.save(state, "googlenet.npz")
+    model = googlenet(); model.load_state_dict(nn.load("googlenet.npz"))
 """
 
 from collections import namedtuple

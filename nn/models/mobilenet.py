@@ -1,11 +1,11 @@
 """MobileNet v1 (Howard et al., 2017) and v2 (Sandler et al., 2018); v2 in torchvision's layout.
 
 `mobilenet_v2()` has torchvision's `state_dict` keys, shapes and order, so its weights load
-directly:
+directly (with torchvision installed; `tv_model` one of its models)::
 
->>> state = {k: v.numpy() for k, v in tv_model.state_dict().items()}  # torchvision model
->>> nn.save(state, "mobilenet_v2.npz")
->>> model = mobilenet_v2(); model.load_state_dict(nn.load("mobilenet_v2.npz"))
+    state = {k: v.numpy() for k, v in tv_model.state_dict().items()}
+    nn.save(state, "mobilenet_v2.npz")
+    model = mobilenet_v2(); model.load_state_dict(nn.load("mobilenet_v2.npz"))
 """
 
 import autodiff
