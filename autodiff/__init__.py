@@ -131,7 +131,7 @@ aliases.install()
 
 
 # The toolkits above the core, also imported on first use: `import autodiff` stays quick.
-_LAZY = ("nn", "optim", "utils", "distributed", "metrics", "tune", "viz")
+_LAZY = ("nn", "optim", "utils", "distributed", "metrics", "tune", "vision", "viz")
 
 
 def __getattr__(name):

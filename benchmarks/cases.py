@@ -5,8 +5,9 @@ A case knows nothing of any library. It names a *kind* that each peer adapter im
 float32 numpy arrays from a seeded generator, so every peer starts from the same numbers and
 must reach the same loss and gradients.
 
-Every training step is plain SGD (``p -= LR * grad``) on a loss that is a mean, and returns the
-loss and the gradients of every parameter so that the correctness check covers backward too.
+Every training step is plain SGD (``p -= LR * grad``; ``resnet18`` adds momentum ``MOMENTUM``,
+as a user's training loop would) on a loss that is a mean, and returns the loss and the
+gradients of every parameter so that the correctness check covers backward too.
 """
 
 from collections.abc import Callable, Mapping
@@ -22,6 +23,10 @@ MATMUL_N = 1024
 CONV = {"batch": 32, "channels": 64, "size": 32, "filters": 64}
 RESBLOCK = {"batch": 16, "channels": 64, "size": 16}
 CNN32 = {"batch": 32, "size": 32, "stages": (32, 64, 128), "classes": 10}
+RESNET18 = {"batch": 16, "size": 64, "classes": 10}
+MOMENTUM = 0.9
+NMS_N = 10_000
+NMS_IOU = 0.5
 MACHINE_MATMUL_N = 2048
 MACHINE_COPY_MIB = 256
 
@@ -206,6 +211,48 @@ def cnn32_inputs(
     return inputs
 
 
+def _resnet18_convs(size: int) -> list[tuple[str, str, int, int, int, int]]:
+    """ResNet-18's convolutions in torchvision's order, for a size x size input: (name, name of
+    the batch norm after it, c_in, c_out, kernel side, output side)."""
+    side = -(-size // 2)  # the 7x7 stride-2 convolution, padding 3
+    convs = [("conv1", "bn1", 3, 64, 7, side)]
+    side = -(-side // 2)  # the 3x3 stride-2 max pool, padding 1
+    c_in = 64
+    for stage, c_out in enumerate((64, 128, 256, 512), 1):
+        side = side if stage == 1 else -(-side // 2)
+        for block in range(2):
+            p = f"layer{stage}.{block}"
+            convs.append((f"{p}.conv1", f"{p}.bn1", c_in, c_out, 3, side))
+            convs.append((f"{p}.conv2", f"{p}.bn2", c_out, c_out, 3, side))
+            if c_in != c_out:
+                convs.append((f"{p}.downsample.0", f"{p}.downsample.1", c_in, c_out, 1, side))
+            c_in = c_out
+    return convs
+
+
+def resnet18_inputs(
+    rng: np.random.Generator, batch: int, size: int, classes: int
+) -> dict[str, np.ndarray]:
+    """RGB images, labels, and ResNet-18's parameters under torchvision's names
+    (``conv1.weight``, ``layer2.0.downsample.1.bias``, ...): bias-free He-normal convolutions,
+    batch-norm scale/shift pairs, and the head's ``fc.weight``, ``fc.bias``."""
+    inputs = {"x": _normal(rng, (batch, 3, size, size)), "y": _labels(rng, batch, classes)}
+    for conv, bn, c_in, c_out, k, _ in _resnet18_convs(size):
+        inputs[f"{conv}.weight"] = _he(rng, (c_out, c_in, k, k))
+        inputs[f"{bn}.weight"] = 1.0 + _small(rng, (c_out,))
+        inputs[f"{bn}.bias"] = _small(rng, (c_out,))
+    inputs["fc.weight"] = _he(rng, (classes, 512))
+    inputs["fc.bias"] = _small(rng, (classes,))
+    return inputs
+
+
+def nms_inputs(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """n float32 xyxy boxes of sides 10 to 100 in a 1000 x 1000 image, and their scores."""
+    corner = rng.uniform(0, 1000, (n, 2))
+    boxes = np.concatenate([corner, corner + rng.uniform(10, 100, (n, 2))], axis=1)
+    return {"boxes": boxes.astype(np.float32), "scores": rng.random(n).astype(np.float32)}
+
+
 def copy_inputs(rng: np.random.Generator, mib: int) -> dict[str, np.ndarray]:
     """A float32 buffer of ``mib`` MiB; values don't matter, only that pages are touched."""
     return {"src": np.ones(mib * 2**20 // 4, dtype=np.float32)}
@@ -291,6 +338,32 @@ def cnn32_case() -> Case:
     )
 
 
+def resnet18_case() -> Case:
+    """Training step of torchvision's ResNet-18 on 64x64 RGB images, SGD with momentum."""
+    p = RESNET18
+    n, size, classes = p["batch"], p["size"], p["classes"]
+    convs = _resnet18_convs(size)
+    forward = [_conv_flops(n, c_in, c_out, k, s, s) for *_, c_in, c_out, k, s in convs]
+    forward += _linear_flops(n, (512, classes))
+    return Case(
+        name="resnet18",
+        kind="resnet18",
+        description=(
+            f"ResNet-18 (torchvision's), {size}x{size}x3, {classes} classes, cross-entropy, "
+            f"SGD step with momentum {MOMENTUM}, batch {n}"
+        ),
+        inputs=resnet18_inputs,
+        params=p,
+        flops=_training_flops(forward),
+        batch=n,
+        # the models are the libraries' own (nn.models, torchvision.models); numpy has none
+        peers=("autodiff", "torch"),
+        # as resblock's: batch norm after batch norm makes early gradients small differences
+        # of large float32 sums
+        rtol=3e-2,
+    )
+
+
 def all_cases() -> list[Case]:
     """The default suite, in the order it runs and prints."""
     n = MATMUL_N
@@ -360,6 +433,17 @@ def all_cases() -> list[Case]:
             rtol=3e-2,
         ),
         cnn32_case(),
+        resnet18_case(),
+        Case(
+            name="nms",
+            kind="nms",
+            description=f"non-maximum suppression of {NMS_N} random boxes, IoU threshold {NMS_IOU}",
+            inputs=nms_inputs,
+            params={"n": NMS_N},
+            # torch's NMS is torchvision's compiled op, which does not load with this torch
+            peers=("autodiff", "numpy"),
+            rtol=0.0,  # kept indices: exactly the same
+        ),
         Case(
             name="machine_matmul",
             kind="machine_matmul",

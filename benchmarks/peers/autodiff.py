@@ -7,7 +7,8 @@ as soon as the core exists; an op or module not written yet shows as "n/a" with 
 import numpy as np
 
 import autodiff as ad
-from benchmarks.peers import Peer, torchlike
+from benchmarks.cases import NMS_IOU, Case
+from benchmarks.peers import Peer, Step, torchlike
 
 if not hasattr(ad, "tensor"):
     # the package directory exists before its core does; treat that as "not installed"
@@ -31,20 +32,40 @@ def _functional():
     return functional
 
 
-def _sgd(params: list, lr: float):
+def _sgd(params: list, lr: float, momentum: float = 0.0):
     """``optim.SGD``, imported on first use."""
     from optim import SGD
 
-    return SGD(params, lr=lr)
+    return SGD(params, lr=lr, momentum=momentum)
+
+
+def _models():
+    """``nn.models``, imported on first use."""
+    from nn import models
+
+    return models
 
 
 API = torchlike.TorchLike(
-    tensor=_tensor, no_grad=lambda: ad.no_grad(), functional=_functional, sgd=_sgd
+    tensor=_tensor,
+    no_grad=lambda: ad.no_grad(),
+    functional=_functional,
+    sgd=_sgd,
+    models=_models,
 )
+
+
+def _nms(case: Case, a: dict[str, np.ndarray]) -> Step:
+    """``autodiff.vision.nms`` on the arrays (its numba kernel)."""
+    from autodiff.vision import nms
+
+    boxes, scores = a["boxes"], a["scores"]
+    return lambda: {"keep": nms(boxes, scores, NMS_IOU)}
+
 
 PEER = Peer(
     name="autodiff",
     version=getattr(ad, "__version__", "dev"),
-    builders=torchlike.builders(API),
+    builders={**torchlike.builders(API), "nms": _nms},
     to_numpy=_to_numpy,
 )

@@ -6,7 +6,7 @@ correctness check where torch is not installed.
 
 import numpy as np
 
-from benchmarks.cases import LR, Case
+from benchmarks.cases import LR, NMS_IOU, Case
 from benchmarks.peers import Peer, Step
 from benchmarks.peers import numpy_layers as L
 
@@ -218,6 +218,27 @@ def cnn32(case: Case, a: Arrays) -> Step:
     return step
 
 
+def nms(case: Case, a: Arrays) -> Step:
+    """Greedy NMS as a vectorised loop: per kept box, the IoU with every box still alive."""
+    boxes, scores = a["boxes"], a["scores"]
+
+    def step():
+        order = np.argsort(-scores, kind="stable")
+        x1, y1, x2, y2 = boxes[order].T
+        areas = (x2 - x1) * (y2 - y1)
+        alive, keep = np.arange(len(order)), []
+        while alive.size:
+            i, rest = alive[0], alive[1:]
+            keep.append(i)
+            w = np.maximum(0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
+            h = np.maximum(0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
+            inter = w * h
+            alive = rest[~(inter / (areas[i] + areas[rest] - inter) > NMS_IOU)]
+        return {"keep": order[np.array(keep, np.int64)]}
+
+    return step
+
+
 def machine_matmul(case: Case, a: Arrays) -> Step:
     """One float32 BLAS product: the machine's practical FLOP rate."""
     x, y = a["a"], a["b"]
@@ -254,6 +275,7 @@ PEER = Peer(
         "maxpool": maxpool,
         "resblock": resblock,
         "cnn32": cnn32,
+        "nms": nms,
         "machine_matmul": machine_matmul,
         "machine_copy": machine_copy,
     },

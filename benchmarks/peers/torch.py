@@ -17,11 +17,23 @@ def _to_numpy(v: object) -> np.ndarray:
     return v.detach().numpy() if isinstance(v, torch.Tensor) else np.asarray(v)
 
 
+def _torchvision_models():
+    """``torchvision.models``, imported on first use without torchvision's compiled ops, which do
+    not load against every torch build (``benchmarks/torchvision_import.py``)."""
+    from benchmarks.torchvision_import import import_torchvision
+
+    torchvision = import_torchvision()
+    if torchvision is None:
+        raise ImportError("torchvision is not importable (python -m pip install torchvision)")
+    return torchvision.models
+
+
 API = torchlike.TorchLike(
     tensor=_tensor,
     no_grad=torch.no_grad,
     functional=lambda: torch.nn.functional,
-    sgd=lambda params, lr: torch.optim.SGD(params, lr=lr),
+    sgd=lambda params, lr, momentum=0.0: torch.optim.SGD(params, lr=lr, momentum=momentum),
+    models=_torchvision_models,
 )
 
 PEER = Peer(

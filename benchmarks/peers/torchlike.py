@@ -14,7 +14,7 @@ from types import ModuleType
 
 import numpy as np
 
-from benchmarks.cases import LR, Case
+from benchmarks.cases import LR, MOMENTUM, Case
 from benchmarks.peers import Builder, Step
 
 Arrays = dict[str, np.ndarray]
@@ -24,8 +24,8 @@ Arrays = dict[str, np.ndarray]
 class TorchLike:
     """The few entry points of a PyTorch-like library the cases use.
 
-    ``functional`` and ``sgd`` are called only by the cases that need them, so a library whose
-    ``nn`` or ``optim`` is missing still runs the cases that use tensors alone.
+    ``functional``, ``sgd`` and ``models`` are called only by the cases that need them, so a
+    library whose ``nn`` or ``optim`` is missing still runs the cases that use tensors alone.
 
     Attributes
     ----------
@@ -36,22 +36,28 @@ class TorchLike:
     functional : Callable
         Returns the ``nn.functional`` module (may raise ImportError).
     sgd : Callable
-        ``(params, lr) -> optimizer`` with ``zero_grad()`` and ``step()``.
+        ``(params, lr, momentum=0.0) -> optimizer`` with ``zero_grad()`` and ``step()``.
+    models : Callable
+        Returns the module of model constructors with torchvision's names and layouts
+        (``resnet18(num_classes=...)``); may raise ImportError.
     """
 
     tensor: Callable[[np.ndarray, bool], object]
     no_grad: Callable[[], AbstractContextManager]
     functional: Callable[[], ModuleType]
-    sgd: Callable[[list, float], object]
+    sgd: Callable[..., object]
+    models: Callable[[], ModuleType]
 
     def leaves(self, a: Arrays, names: tuple[str, ...]) -> dict[str, object]:
         """Name -> tensor requiring grad, for the named arrays."""
         return {k: self.tensor(a[k], True) for k in names}
 
 
-def _train(api: TorchLike, params: dict[str, object], loss_fn: Callable[[], object]) -> Step:
+def _train(
+    api: TorchLike, params: dict[str, object], loss_fn: Callable[[], object], momentum: float = 0.0
+) -> Step:
     """A training step as users write it: zero_grad, loss, backward, SGD step."""
-    opt = api.sgd(list(params.values()), LR)
+    opt = api.sgd(list(params.values()), LR, momentum)
 
     def step():
         opt.zero_grad()
@@ -188,7 +194,33 @@ def cnn32(api: TorchLike, case: Case, a: Arrays) -> Step:
     return _train(api, p, loss)
 
 
-_CASES = (jgraph, chain, matmul, mlp, lenet, conv_fwd, conv_fwdbwd, maxpool, resblock, cnn32)
+def resnet18(api: TorchLike, case: Case, a: Arrays) -> Step:
+    """The library's own ResNet-18 (``models().resnet18``) in training mode with the case's
+    parameters, F.cross_entropy, SGD with momentum."""
+    F = api.functional()
+    x, t = api.tensor(a["x"], False), api.tensor(a["y"], False)
+    model = api.models().resnet18(num_classes=case.params["classes"])
+    params = dict(model.named_parameters())
+    weights = {k: api.tensor(v, False) for k, v in a.items() if k not in ("x", "y")}
+    if set(weights) != set(params):
+        raise ValueError(f"resnet18: parameter names differ: {set(weights) ^ set(params)}")
+    model.load_state_dict(weights, strict=False)  # buffers keep their initial 0 and 1
+    return _train(api, params, lambda: F.cross_entropy(model(x), t), MOMENTUM)
+
+
+_CASES = (
+    jgraph,
+    chain,
+    matmul,
+    mlp,
+    lenet,
+    conv_fwd,
+    conv_fwdbwd,
+    maxpool,
+    resblock,
+    cnn32,
+    resnet18,
+)
 
 
 def builders(api: TorchLike) -> dict[str, Builder]:
