@@ -17,6 +17,7 @@ from autodiff.data import DataLoader, Dataset
 from autodiff.engine import no_grad
 from autodiff.tensor import Tensor
 from nn.linear import Linear
+from nn.models.inception import InceptionAux
 from nn.module import Module
 from nn.parameter import Parameter
 from nn.summary import eval_mode
@@ -29,7 +30,14 @@ def replace_head(model: Module, num_classes: int) -> Linear:
 
     "Last" is in registration order (`model.named_modules()`), which is where the zoo models and
     torchvision keep their classifier: `fc` for ResNet and GoogLeNet, `classifier[-1]` for
-    AlexNet, VGG and MobileNet.
+    AlexNet, VGG and MobileNet. The auxiliary classifiers of `googlenet(aux_logits=True)`
+    (`InceptionAux` modules) get a fresh last Linear too (`aux1.fc2`, `aux2.fc2`), so their
+    training-mode logits have `num_classes` columns as well; they are not returned, so to train
+    them at the head's learning rate pass them with it:
+
+        head = replace_head(model, 5)
+        heads = nn.ModuleList([head, model.aux1.fc2, model.aux2.fc2])
+        optimizer = optim.SGD(param_groups(model, heads, lr=1e-2, backbone_lr=1e-3), lr=1e-2)
 
     Parameters
     ----------
@@ -41,7 +49,7 @@ def replace_head(model: Module, num_classes: int) -> Linear:
     Returns
     -------
     Linear
-        The new head: freshly initialised, trainable, with the old head's dtype and bias
+        The new (main) head: freshly initialised, trainable, with the old head's dtype and bias
         setting. Build the optimizer after replacing it.
 
     Raises
@@ -54,7 +62,22 @@ def replace_head(model: Module, num_classes: int) -> Linear:
     heads = [name for name, m in model.named_modules() if isinstance(m, Linear)]
     if not heads:
         raise ValueError(f"replace_head: {type(model).__name__} has no nn.Linear layer to replace")
-    name = heads[-1]
+    aux = [
+        f"{prefix}.{_last_linear(m)}"
+        for prefix, m in model.named_modules()
+        if prefix and isinstance(m, InceptionAux)
+    ]
+    for name in aux:
+        _swap_linear(model, name, num_classes)
+    return _swap_linear(model, heads[-1], num_classes)
+
+
+def _last_linear(model: Module) -> str:
+    return [name for name, m in model.named_modules() if isinstance(m, Linear)][-1]
+
+
+def _swap_linear(model: Module, name: str, num_classes: int) -> Linear:
+    """Set the Linear `name` of `model` to a fresh one with `num_classes` outputs."""
     old = model.get_submodule(name)
     parent_name, _, child_name = name.rpartition(".")
     new = Linear(old.in_features, num_classes, bias=old.bias is not None, dtype=old.weight.dtype)
