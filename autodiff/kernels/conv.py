@@ -6,14 +6,15 @@ about Tensor. Convolution is cross-correlation (no kernel flip), as in PyTorch.
 Each algorithm is a module with one interface (``ConvAlgorithm``): ``supports(geometry)`` says
 whether it takes a convolution, and ``forward``, ``backward_input``, ``backward_weight`` run it
 on C-contiguous arrays of one dtype that this module has checked. The first algorithm in
-``ALGORITHMS`` whose ``supports`` accepts the geometry runs the forward and both gradients.
+``ALGORITHMS`` (``FLOAT64_ALGORITHMS`` for float64) whose ``supports`` accepts the geometry runs
+the forward and both gradients.
 """
 
 from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from . import depthwise, direct, im2col_gemm, winograd
+from . import depthwise, direct, im2col_gemm, taps, winograd
 from ._checks import ConvGeometry, as_float_array, conv_geometry, padding4, pair
 
 
@@ -43,9 +44,17 @@ ALGORITHMS: tuple[ConvAlgorithm, ...] = (
 )
 
 
+#: Float64 serves gradient checks and references, on small inputs: numpy alone runs it, so that
+#: checking a float32 model's gradients compiles no float64 build of the numba kernels (each
+#: parallel kernel takes seconds to compile).
+FLOAT64_ALGORITHMS: tuple[ConvAlgorithm, ...] = (taps,)
+
+
 def choose(g: ConvGeometry) -> ConvAlgorithm:
-    """The first algorithm of ``ALGORITHMS`` that supports ``g``."""
-    return next(a for a in ALGORITHMS if a.supports(g))
+    """The first algorithm of ``ALGORITHMS`` (``FLOAT64_ALGORITHMS`` for float64) that supports
+    ``g``."""
+    algorithms = FLOAT64_ALGORITHMS if g.dtype == np.float64 else ALGORITHMS
+    return next(a for a in algorithms if a.supports(g))
 
 
 class ConvSaved(NamedTuple):

@@ -141,13 +141,19 @@ def _chunk(a, ch, chunks, pt, pl, hp, wp):
     n0 = ch * n // chunks
     nc = (ch + 1) * n // chunks - n0
     out = np.zeros(c * hp * wp * nc, a.dtype)
-    # one padded row of all the chunk's samples at a time, so its writes stay in cache
+    # One padded row of all the chunk's samples at a time, so its writes stay in cache. Flat
+    # uint64 offsets (see the note before ``_add_taps``) keep its machine code, and so the
+    # compile time of both kernels that inline it, small.
+    af = a.ravel()
+    step = np.uint64(nc)
     for ci in range(c):
         for iy in range(h):
-            row = ((ci * hp + iy + pt) * wp + pl) * nc
+            row = np.uint64(((ci * hp + iy + pt) * wp + pl) * nc)
             for s in range(nc):
-                for ix in range(wd):
-                    out[row + ix * nc + s] = a[n0 + s, ci, iy, ix]
+                src = np.uint64((((n0 + s) * c + ci) * h + iy) * wd)
+                dst = row + np.uint64(s)
+                for ix in range(np.uint64(wd)):
+                    out[dst + ix * step] = af[src + ix]
     return n0, nc, out
 
 

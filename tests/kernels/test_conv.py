@@ -1,14 +1,16 @@
 """Array-level conv2d forward/backward against a direct loop, adjoint identities, and torch.
 
-Every test runs four times: with the direct stride-1 and Winograd kernels off (im2col + GEMM,
-or the depthwise kernels), with the direct kernels taken wherever the geometry allows, and with
-Winograd F(4x4, 3x3) or F(2x2, 3x3) taken for every 3x3 stride-1 convolution of one group.
+Every test runs five times: with the direct stride-1 and Winograd kernels off (im2col + GEMM,
+or the depthwise kernels), with the direct kernels taken wherever the geometry allows, with
+Winograd F(4x4, 3x3) or F(2x2, 3x3) taken for every 3x3 stride-1 convolution of one group (these
+four in float64 too, which otherwise takes the numpy tap products), and with the default float64
+algorithm (``taps``).
 """
 
 import numpy as np
 import pytest
 
-from autodiff.kernels import _config, conv2d_backward, conv2d_forward, winograd
+from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward, winograd
 
 from . import reference as ref
 
@@ -38,11 +40,15 @@ DEFAULT_WINOGRAD_MIN = _config.WINOGRAD_MIN_CHANNELS
 DEFAULT_WINOGRAD_PIXELS = _config.WINOGRAD_MIN_PIXELS_PER_CHANNEL
 DEFAULT_WINOGRAD2_MIN = _config.WINOGRAD2_MIN_CHANNELS
 DEFAULT_WINOGRAD2_PIXELS = _config.WINOGRAD2_MIN_PIXELS_PER_CHANNEL
+DEFAULT_FLOAT64 = conv.FLOAT64_ALGORITHMS
 
 
-@pytest.fixture(autouse=True, params=["im2col", "direct", "winograd", "F2"])
+@pytest.fixture(autouse=True, params=["im2col", "direct", "winograd", "F2", "taps"])
 def kernels_path(request, monkeypatch):
-    """Direct and Winograd kernels off, then each on for any size (Winograd enabled)."""
+    """Direct and Winograd kernels off, then each on for any size (Winograd enabled), float64
+    through them too; then float64's own algorithm."""
+    if request.param != "taps":
+        monkeypatch.setattr(conv, "FLOAT64_ALGORITHMS", conv.ALGORITHMS)
     direct = 2**62 if request.param == "direct" else 0
     for name, tile in (("WINOGRAD", "winograd"), ("WINOGRAD2", "F2")):
         monkeypatch.setattr(_config, f"{name}_MIN_CHANNELS", 1 if request.param == tile else 2**62)
@@ -59,13 +65,15 @@ def test_path_is_chosen_by_geometry(monkeypatch):
     monkeypatch.setattr(_config, "WINOGRAD2_MIN_CHANNELS", DEFAULT_WINOGRAD2_MIN)
     monkeypatch.setattr(_config, "WINOGRAD2_MIN_PIXELS_PER_CHANNEL", DEFAULT_WINOGRAD2_PIXELS)
     monkeypatch.setattr(winograd.F4, "enabled", True)
+    monkeypatch.setattr(conv, "FLOAT64_ALGORITHMS", DEFAULT_FLOAT64)
 
-    def path(x_shape, w_shape, stride=1, padding=0, groups=1):
-        x, w = np.zeros(x_shape, np.float32), np.zeros(w_shape, np.float32)
+    def path(x_shape, w_shape, stride=1, padding=0, groups=1, dtype=np.float32):
+        x, w = np.zeros(x_shape, dtype), np.zeros(w_shape, dtype)
         algorithm = conv2d_forward(x, w, None, stride, padding, 1, groups)[1].algorithm
         return algorithm.__name__.rpartition(".")[2]
 
     assert path((2, 1, 28, 28), (6, 1, 5, 5), padding=2) == "direct"  # LeNet-5
+    assert path((2, 1, 28, 28), (6, 1, 5, 5), padding=2, dtype=np.float64) == "taps"
     assert path((2, 6, 14, 14), (16, 6, 5, 5)) == "direct"
     assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1) == "winograd"
     assert path((2, 128, 8, 8), (128, 128, 3, 3), padding=1) == "im2col_gemm"  # 64 pixels < 128
@@ -222,3 +230,14 @@ def test_against_torch(case):
     np.testing.assert_allclose(gw, wt.grad.numpy(), rtol=1e-4, atol=1e-4)
     if b is not None:
         np.testing.assert_allclose(gb, bt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_empty_batch_gives_empty_outputs(dtype):
+    x, w, b = np.zeros((0, 2, 5, 5), dtype), np.ones((3, 2, 3, 3), dtype), np.ones(3, dtype)
+    y, saved = conv2d_forward(x, w, b, 1, 1)
+    assert y.shape == (0, 3, 5, 5) and y.dtype == dtype
+    gx, gw, gb = conv2d_backward(y, saved)
+    assert gx.shape == x.shape and gx.dtype == dtype
+    np.testing.assert_array_equal(gw, np.zeros_like(w))
+    np.testing.assert_array_equal(gb, np.zeros_like(b))

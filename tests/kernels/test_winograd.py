@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from autodiff.kernels import _config, conv2d_backward, conv2d_forward
+from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward
 from autodiff.kernels import winograd as winograd_module
 from autodiff.kernels._checks import conv_geometry
 
@@ -53,6 +53,12 @@ def geometry(case, dtype=np.float64):
     """The case's geometry, as conv2d_forward gives it to the algorithms."""
     x_shape, f, padding = case
     return conv_geometry("test", x_shape, (f, x_shape[1], 3, 3), dtype, 1, padding, 1, 1)
+
+
+@pytest.fixture(autouse=True)
+def float64_through_winograd(monkeypatch):
+    """These tests check conv2d's dispatch in float64, which otherwise takes ``taps.py``."""
+    monkeypatch.setattr(conv, "FLOAT64_ALGORITHMS", conv.ALGORITHMS)
 
 
 @pytest.fixture(params=TILES)

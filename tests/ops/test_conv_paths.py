@@ -1,7 +1,8 @@
 """conv2d through each of its kernel paths, checked by gradcheck in float64.
 
-The spec table's conv samples are small, so most of them take the direct loops; here each path
-is forced through the dispatch thresholds and the path actually taken is asserted.
+The spec table's conv samples run in float64, which takes numpy's tap products (kernels/taps.py);
+here float64 goes through each numba path in turn, forced through the dispatch thresholds, and
+the path actually taken is asserted.
 """
 
 import numpy as np
@@ -36,6 +37,7 @@ def test_gradcheck_on_each_path(monkeypatch, path, padding):
     for name, value in PATHS[path].items():
         monkeypatch.setattr(_config, name, value)
     monkeypatch.setattr(winograd.F4, "enabled", path == "winograd")
+    monkeypatch.setattr(conv, "FLOAT64_ALGORITHMS", conv.ALGORITHMS)  # float64 through each path
     taken = []
     choose = conv.choose
     monkeypatch.setattr(conv, "choose", lambda g: taken.append(choose(g).__name__) or choose(g))
