@@ -31,6 +31,8 @@ REFERENCE = (
     "autodiff.metrics",
     "autodiff.tune",
     "autodiff.viz",
+    "autodiff.vision",
+    "autodiff.distributed",
 )
 PACKAGES = ("autodiff", "nn", "optim")
 OURS = PACKAGES

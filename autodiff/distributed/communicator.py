@@ -26,16 +26,22 @@ class Communicator(Protocol):
     """What `DistributedDataParallel` and `DistributedSampler` need from a process group."""
 
     @property
-    def rank(self) -> int: ...
+    def rank(self) -> int:
+        """This process's number, 0 .. world_size - 1."""
 
     @property
-    def world_size(self) -> int: ...
+    def world_size(self) -> int:
+        """How many processes the group holds."""
 
-    def allreduce_(self, array: np.ndarray, op: str = "sum") -> np.ndarray: ...
+    def allreduce_(self, array: np.ndarray, op: str = "sum") -> np.ndarray:
+        """Reduce `array` in place over all ranks (`op`: "sum", "max", "min" or "prod"); every
+        rank ends with the result, which is also returned."""
 
-    def broadcast_(self, array: np.ndarray, root: int = 0) -> np.ndarray: ...
+    def broadcast_(self, array: np.ndarray, root: int = 0) -> np.ndarray:
+        """Overwrite `array` in place with rank `root`'s; returns it."""
 
-    def barrier(self) -> None: ...
+    def barrier(self) -> None:
+        """Return once every rank has called it."""
 
 
 def check_buffer(where: str, array, *, op: str | None = None) -> None:
@@ -122,10 +128,12 @@ class MPICommunicator:
 
     @property
     def rank(self) -> int:
+        """This process's rank in `comm`."""
         return self.comm.Get_rank()
 
     @property
     def world_size(self) -> int:
+        """The number of processes in `comm`."""
         return self.comm.Get_size()
 
     def allreduce_(self, array: np.ndarray, op: str = "sum") -> np.ndarray:
