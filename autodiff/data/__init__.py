@@ -16,6 +16,7 @@ from autodiff.data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from autodiff.data.shapes import ShapesDataset
 from autodiff.data.transforms import (
     ColorJitter,
     Compose,
@@ -37,6 +38,7 @@ __all__ = [
     "RandomSampler",
     "Sampler",
     "SequentialSampler",
+    "ShapesDataset",
     "Subset",
     "SubsetRandomSampler",
     "TensorDataset",
