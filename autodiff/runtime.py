@@ -16,7 +16,7 @@ tuning, no BLAS thread limit that could slow another thread's work. The settings
     It can change only before libgomp loads (:func:`configure` raises after that). Not set when
     the environment has ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` (yours win) or when libgomp
     was loaded before ``import autodiff`` (by torch, for one: torch keeps its runtime, numba
-    loads the system's; run with ``GOMP_SPINCOUNT=10000`` in the environment for the count).
+    loads the system's; run with ``GOMP_SPINCOUNT=1000`` in the environment for the count).
 ``blas_limit`` (on by default)
     Matrix products of ``autodiff.kernels.blas.SERIAL_MACS`` multiply-adds run on one BLAS
     thread, so OpenBLAS's workers stay asleep between the numba kernels of a small network.
@@ -57,8 +57,11 @@ import numba
 from autodiff.kernels import _config, blas
 from autodiff.kernels import winograd as winograd_kernels
 
-#: Spins of numba's idle OpenMP workers before they sleep, for ``spin=True`` (about 0.1-0.3 ms).
-SPIN_COUNT = 10_000
+#: Spins of numba's idle OpenMP workers before they sleep, for ``spin=True`` (tens of
+#: microseconds): long enough to catch the next kernel of a small network, short enough to leave
+#: the cores to OpenBLAS's threads in a network of large products (``python -m benchmarks.tuning
+#: spin_count``).
+SPIN_COUNT = 1000
 #: glibc: blocks from this size up are mapped on their own (glibc's own ceiling for its sliding
 #: threshold), and free memory at the top of the heap beyond the trim threshold is returned.
 MMAP_THRESHOLD = 32 * 2**20

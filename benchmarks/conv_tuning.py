@@ -7,8 +7,9 @@ Figures (all by default, or name some):
   depthwise layer): forward, input gradient, weight gradient. Why the registry's order is what
   it is, and what Winograd F(4x4) (``winograd``, off by default) would buy over F(2x2)
   (``F2``).
-* ``gemm_layouts``: the operand layouts of the weight-gradient GEMMs (im2col's accumulates
-  ``cols @ gy2.T``, Winograd's stores its gradient tiles filters innermost).
+* ``gemm_layouts``: the operand layouts of the weight-gradient GEMMs (im2col's makes
+  ``gy2 @ cols.T`` in the weights' layout, Winograd's stores its gradient tiles filters
+  innermost).
 * ``accuracy``: float32 error against float64 of torch and of each algorithm, relative to
   torch's, on the op table's convolutions, the issue's example and the layers above; the rule
   (tests/kernels/test_conv_accuracy.py) is at most twice torch's for the algorithm taken.
@@ -100,15 +101,21 @@ def _pass_times(g, x, w, b, gy, candidates) -> dict:
 
 
 def gemm_layouts() -> list[str]:
-    """Weight-gradient products in both operand layouts, on the benchmark 3x3 layer's chunks."""
+    """Weight-gradient products in both operand layouts: im2col's on the benchmark 3x3 layer's
+    chunk and on ResNet-18's last layer (where the other layout's transposed copy shows)."""
     rng = np.random.default_rng(0)
     rand = lambda *shape: rng.standard_normal(shape).astype(np.float32)  # noqa: E731
     cols, gy2 = rand(64 * 9, 14 * 32 * 32), rand(64, 14 * 32 * 32)  # one 32 MiB im2col chunk
+    deep_cols, deep_gy2 = rand(512 * 9, 16 * 2 * 2), rand(512, 16 * 2 * 2)  # 512 ch, 2x2, batch 16
     v, g, g_t = rand(36, 64, 3 * 81), rand(36, 3 * 81, 64), rand(36, 64, 3 * 81)  # 3 samples
     rows = {
-        "im2col gw: cols @ gy2^T (used), other gy2 @ cols^T": {
-            "used": lambda: cols @ gy2.T,
-            "other": lambda: gy2 @ cols.T,
+        "im2col gw, 64 ch 32x32: gy2 @ cols^T (used), other (cols @ gy2^T)^T copied": {
+            "used": lambda: gy2 @ cols.T,
+            "other": lambda: np.ascontiguousarray((cols @ gy2.T).T),
+        },
+        "im2col gw, 512 ch 2x2: gy2 @ cols^T (used), other (cols @ gy2^T)^T copied": {
+            "used": lambda: deep_gy2 @ deep_cols.T,
+            "other": lambda: np.ascontiguousarray((deep_cols @ deep_gy2.T).T),
         },
         "winograd gu: v @ g, filters innermost (used), other v @ g^T": {
             "used": lambda: np.matmul(v, g),

@@ -107,9 +107,15 @@ EXPERIMENTS = (
     ),
     Experiment(
         "spin",
-        "runtime spin: numba's idle OpenMP workers spin 10,000 times, or libgomp's default",
+        "runtime spin: numba's idle OpenMP workers spin SPIN_COUNT times, or libgomp's default",
         _runtime("spin"),
         (*_STEPS, ("mlp", {"batch": 512, "sizes": (784, 1024, 1024, 10)})),
+    ),
+    Experiment(
+        "spin_count",
+        "runtime spin: how many times numba's idle workers spin before they sleep (SPIN_COUNT)",
+        tuple(Variant(f"{n}", {"AUTODIFF_RUNTIME": f"spin={n}"}) for n in (300, 1000, 3000, 10000)),
+        (*_STEPS, ("resnet18", {"batch": 16})),
     ),
     Experiment(
         "malloc", "runtime malloc: glibc keeps freed heap memory", _runtime("malloc"), _STEPS
@@ -231,6 +237,16 @@ def mlp(batch: int, sizes=(784, 256, 128, 10)):
     return _model_step(model, ad.randn(batch, sizes[0]), ad.randint(0, sizes[-1], (batch,)))
 
 
+def resnet18(batch: int, size: int = 64):
+    """ResNet-18 (``nn.models``) on (batch, 3, size, size) images, 10 classes, as ``python -m
+    benchmarks``' resnet18 case: big products between numba kernels."""
+    import autodiff as ad
+    from nn.models import resnet18 as build
+
+    x, y = ad.randn(batch, 3, size, size), ad.randint(0, 10, (batch,))
+    return _model_step(build(num_classes=10), x, y)
+
+
 def chain(n: int):
     """``((x*y + x.exp()).tanh()**2).mean()`` on n float32 elements, forward and backward to x
     and y, as ``python -m benchmarks``' chain case."""
@@ -285,6 +301,7 @@ def update(shape, numpy):
 WORKLOADS = {
     "lenet": lenet,
     "mlp": mlp,
+    "resnet18": resnet18,
     "chain": chain,
     "conv": conv,
     "matmul": matmul,

@@ -56,16 +56,20 @@ def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray
 
 
 def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """``gw``, shape ``g.w_shape``: per chunk, ``cols @ gy2.T`` summed over chunks."""
+    """``gw``, shape ``g.w_shape``: per chunk, ``gy2 @ cols.T`` summed over chunks.
+
+    The product is made in the weights' own layout, (G, F/G, C/G * K): ``cols @ gy2.T`` is a
+    little faster in OpenBLAS on wide chunks, but its transposed result then takes a copy that
+    costs several times the product on deep layers (python -m benchmarks.conv_tuning
+    gemm_layouts).
+    """
     f, groups = g.w_shape[0], g.groups
-    # Accumulated transposed, (G, C/G * K, F/G): OpenBLAS runs cols @ gy2.T faster than
-    # gy2 @ cols.T for these thin shapes (python -m benchmarks.conv_tuning gemm_layouts).
-    gw_t = np.zeros((groups, g.w_shape[1] * g.window.kh * g.window.kw, f // groups), x.dtype)
+    gw = np.zeros((groups, f // groups, g.w_shape[1] * g.window.kh * g.window.kw), x.dtype)
     for n0, nb, cols, gy2 in _chunks(g, x.dtype):
         _gy_columns(gy[n0 : n0 + nb], gy2)
         im2col(x[n0 : n0 + nb], *_im2col_args(g), out=cols)
-        gw_t += matmul(_grouped(cols, groups), _grouped(gy2, groups).transpose(0, 2, 1))
-    return np.ascontiguousarray(gw_t.transpose(0, 2, 1)).reshape(g.w_shape)
+        gw += matmul(_grouped(gy2, groups), _grouped(cols, groups).transpose(0, 2, 1))
+    return gw.reshape(g.w_shape)
 
 
 def _chunks(g: ConvGeometry, dtype: np.dtype):
