@@ -399,6 +399,7 @@ def all_cases() -> list[Case]:
             flops=3 * 2.0 * n**3,
         ),
         mlp_case(),
+        mlp_case(batch=1),  # the per-op cost of the graph machinery, with small products
         lenet_case(),
         conv_case(backward=False),
         conv_case(backward=True),

@@ -22,11 +22,22 @@ def two_blas_threads():
 
 @pytest.mark.parametrize(
     "a_shape,b_shape",
-    [((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((5, 2, 3), (3, 4)), ((2, 1, 2, 3), (4, 3, 2))],
+    [
+        ((3,), (3,)),
+        ((3,), (3, 4)),
+        ((2, 3), (3,)),
+        ((5, 2, 3), (3, 4)),
+        ((2, 1, 2, 3), (4, 3, 2)),
+        ((256, 1), (1, 784)),  # outer products: a broadcast multiply
+        ((3, 5, 1), (1, 4)),
+        ((1,), (1, 4)),  # a 1-D operand stays with np.matmul
+    ],
 )
-def test_matches_numpy(a_shape, b_shape):
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matches_numpy(a_shape, b_shape, dtype):
     rng = np.random.default_rng(0)
-    a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+    a, b = rng.standard_normal(a_shape).astype(dtype), rng.standard_normal(b_shape).astype(dtype)
+    a.flat[0], b.flat[-1] = np.nan, np.inf  # propagated as numpy's product does
     want = np.matmul(a, b)
     np.testing.assert_array_equal(blas.matmul(a, b), want)
     out = np.empty_like(want)
