@@ -335,6 +335,10 @@ def cnn32_case() -> Case:
         params=p,
         flops=_training_flops(forward),
         batch=n,
+        # as resblock's, and a ReLU input within float32 rounding of 0 lands on either side
+        # with the summation order (one of 262,144 in the fifth layer, with one thread), which
+        # sends a gradient of its own back through every layer before it
+        rtol=3e-2,
     )
 
 
