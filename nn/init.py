@@ -96,7 +96,9 @@ def _array(tensor, op):
 def _fill(tensor, values):
     """Write `values` into the tensor's array in place, outside the graph (as PyTorch's
     initialisers write under no_grad); a graph that saved the tensor then refuses it."""
-    _array(tensor, "init")[...] = values
+    array = _array(tensor, "init")
+    if values is not array:  # the random initialisers draw into the array itself
+        array[...] = values
     if isinstance(tensor, Tensor):
         tensor.mark_written()
     return tensor
@@ -113,19 +115,27 @@ def _float_array(tensor, op):
 
 
 def _uniform(tensor, low, high, generator, op):
-    array = _float_array(tensor, op)
-    u = resolve(generator).random(array.shape, dtype=array.dtype.type)
-    u *= high - low  # in place: no temporaries of the tensor's size (VGG's layers are 400 MB)
+    u = _drawn(tensor, op, lambda gen, out: gen.random(dtype=out.dtype.type, out=out), generator)
+    u *= high - low
     u += low
     return _fill(tensor, u)
 
 
 def _normal(tensor, mean, std, generator, op):
-    array = _float_array(tensor, op)
-    z = resolve(generator).standard_normal(array.shape, dtype=array.dtype.type)
+    draw = lambda gen, out: gen.standard_normal(dtype=out.dtype.type, out=out)  # noqa: E731
+    z = _drawn(tensor, op, draw, generator)
     z *= std
     z += mean
     return _fill(tensor, z)
+
+
+def _drawn(tensor, op, draw, generator):
+    """The tensor's own array filled by `draw(generator, out)`, or, when that array is not
+    contiguous, a new one: drawing in place spares VGG a copy of each 400 MB layer."""
+    array = _float_array(tensor, op)
+    out = array if array.flags.c_contiguous and array.flags.writeable else np.empty_like(array)
+    draw(resolve(generator), out)
+    return out
 
 
 def zeros_(tensor):
