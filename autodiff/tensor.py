@@ -37,14 +37,19 @@ class Tensor(ConversionMethods):
     __array_priority__ = 1000  # so `ndarray + Tensor` defers to Tensor.__radd__
 
     def __init__(self, data, dtype=None, requires_grad=False):
-        self._data = dtypes.to_array(data.data if isinstance(data, Tensor) else data, dtype)
+        self._init_leaf(dtypes.to_array(data.data if isinstance(data, Tensor) else data, dtype))
+        if requires_grad:
+            self.requires_grad = True
+
+    def _init_leaf(self, array, version=None):
+        """Set every field of a new leaf around `array` (for `__init__` and subclasses such as
+        `Parameter`); `version` shares another tensor's count of in-place writes."""
+        self._data = array
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
-        self._version_counter = [0]
+        self._version_counter = [0] if version is None else version
         self._is_view = False
-        if requires_grad:
-            self.requires_grad = True
 
     @classmethod
     def _wrap(cls, array, requires_grad=False, grad_fn=None, version=None):

@@ -34,12 +34,7 @@ class Parameter(Tensor):
             array = dtypes.to_array(data.data if isinstance(data, Tensor) else data)
             if array.dtype != dtypes.float64 and array.dtype != dtypes.float32:
                 array = array.astype(dtypes.float32)
-        self._data = array
-        self.grad = None
-        self.grad_fn = None
-        self._requires_grad = False
-        self._version_counter = [0] if version is None else version
-        self._is_view = False
+        self._init_leaf(array, version)
         self.requires_grad = requires_grad
 
     def __repr__(self):
