@@ -30,7 +30,7 @@ def check_reduction(op, reduction, allowed=REDUCTIONS):
 
 def check_same(op, input, target, name):  # noqa: A002 - PyTorch's name
     """`target` (a tensor or array) has `input`'s shape and dtype."""
-    t_shape, t_dtype = shape(target), data(target).dtype
+    t_shape, t_dtype = shape(target), np.asarray(target).dtype
     if t_shape != input.shape:
         raise ShapeError(
             f"{op}: {name} of shape {t_shape} {t_dtype} does not match input of shape "
@@ -43,10 +43,5 @@ def check_same(op, input, target, name):  # noqa: A002 - PyTorch's name
         )
 
 
-def data(a):
-    """The array of a tensor, or `a` as an array."""
-    return np.asarray(a)
-
-
 def shape(a):
-    return tuple(np.shape(data(a)))
+    return tuple(np.shape(np.asarray(a)))

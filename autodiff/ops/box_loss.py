@@ -14,7 +14,7 @@ import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.ops._args import is_tensor, promote, require_float
-from autodiff.ops._loss_args import REDUCTIONS, check_reduction, data
+from autodiff.ops._loss_args import REDUCTIONS, check_reduction
 from autodiff.ops.elementwise import clamp, maximum, minimum
 from autodiff.ops.shape import stack
 from autodiff.ops.slicing import unbind
@@ -45,7 +45,7 @@ def namespace(*boxes) -> SimpleNamespace:
 def check_boxes(op: str, boxes, name: str = "boxes", fmt: str = "xyxy") -> None:
     """Raise unless `boxes` (Tensor or array) is (..., 4), numeric, finite and well formed:
     x1 <= x2 and y1 <= y2 for "xyxy", non-negative width and height for the other formats."""
-    a = data(boxes)
+    a = np.asarray(boxes)
     if a.ndim < 1 or a.shape[-1] != 4:
         raise ShapeError(f"{op}: {name} must have shape (..., 4), got {a.shape} {a.dtype}")
     if a.dtype.kind not in "fiu":

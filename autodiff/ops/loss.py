@@ -22,7 +22,6 @@ from autodiff.ops._loss_args import (
     REDUCTIONS,
     check_reduction,
     check_same,
-    data,
     reduce,
     shape,
 )
@@ -203,7 +202,7 @@ def cross_entropy(
         input, target = input.reshape(1, -1), _add_batch_dim(target)
     n_classes = input.shape[1]
     w = _class_weight(op, weight, input)
-    if data(target).dtype.kind == "f" and shape(target) == input.shape:
+    if np.asarray(target).dtype.kind == "f" and shape(target) == input.shape:
         check_same(op, input, target, "probability target")
         q = target
         if label_smoothing:
@@ -394,7 +393,7 @@ def _index_target_weights(op, input, target, weight, ignore_index, smoothing):
 
 def _index_target(op, input, target, ignore_index):
     """Class indices (N, d1, ...) checked against `input` (N, C, d1, ...), and which count."""
-    t = data(target)
+    t = np.asarray(target)
     n, n_classes = input.shape[0], input.shape[1]
     expected = (n, *input.shape[2:])
     if t.dtype.kind not in "iu":
@@ -421,7 +420,7 @@ def _index_target(op, input, target, ignore_index):
 def _class_weight(op, weight, input):
     if weight is None:
         return None
-    w = data(weight)
+    w = np.asarray(weight)
     n_classes = input.shape[1]
     if w.shape != (n_classes,):
         raise ShapeError(
@@ -434,7 +433,7 @@ def _class_weight(op, weight, input):
 def _elementwise_weight(op, weight, input, name):
     if weight is None:
         return None
-    w = data(weight)
+    w = np.asarray(weight)
     try:
         broadcast = np.broadcast_shapes(w.shape, input.shape)
     except ValueError:

@@ -9,7 +9,7 @@ import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.ops._args import require_float
-from autodiff.ops._loss_args import check_reduction, check_same, data, reduce, shape
+from autodiff.ops._loss_args import check_reduction, check_same, reduce, shape
 from autodiff.ops.activation import relu
 from autodiff.ops.distance import pairwise_distance
 from autodiff.ops.elementwise import clamp_min, minimum, sqrt, where
@@ -56,7 +56,7 @@ def soft_margin_loss(input, target, *, reduction: str = "mean"):  # noqa: A002 -
     check_reduction(op, reduction)
     require_float(op, input)
     check_same(op, input, target, "target")
-    z = input * data(target)
+    z = input * np.asarray(target)
     loss = BinaryCrossEntropyWithLogits.apply(z, np.ones(z.shape, z.dtype))
     return reduce(loss, reduction)
 
@@ -88,7 +88,7 @@ def cosine_embedding_loss(
     check_reduction(op, reduction)
     require_float(op, input1)
     check_same(op, input1, input2, "input2")
-    y = data(target)
+    y = np.asarray(target)
     if input1.ndim not in (1, 2) or shape(target) != input1.shape[:-1]:
         raise ShapeError(
             f"{op}: inputs must be (N, D) or (D,) with target (N,) or (), got inputs "

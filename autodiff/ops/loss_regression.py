@@ -18,7 +18,6 @@ from autodiff.ops._loss_args import (
     REDUCTIONS,
     check_reduction,
     check_same,
-    data,
     reduce,
 )
 from autodiff.ops.elementwise import clamp, exp, log, where
@@ -161,7 +160,7 @@ def kl_div(
         loss = exp(target) * (target - input)
     else:
         # log(1) where the target is 0: the term is 0 there, with a finite gradient
-        safe = where(data(target) == 0, 1.0, target)
+        safe = where(np.asarray(target) == 0, 1.0, target)
         loss = target * (log(safe) - input)
     if reduction == "batchmean":
         return reduce(loss, "mean", input.shape[0] if input.ndim else 1)
@@ -188,7 +187,7 @@ def poisson_nll_loss(
     loss = exp(input) - target * input if log_input else input - target * log(input + eps)
     if full:
         # Stirling's term is a constant of the target's where y <= 1 (0 there, as in PyTorch)
-        big = data(target) > 1
+        big = np.asarray(target) > 1
         y = where(big, target, 1.0)
         stirling = y * log(y) - y + 0.5 * log(2 * math.pi * y)
         loss = loss + where(big, stirling, 0.0)
