@@ -5,7 +5,9 @@ class, what the op saved for backward, and one *edge* per input: (the input's ow
 input tensor itself if it is a leaf that requires grad; the input's shape; its dtype), or None.
 `backward` takes nodes from a heap, newest first, which is a reverse topological order; no
 recursion, so graph depth is bounded by memory alone. A non-leaf tensor's gradient hooks
-(`register_hook`) run when its node comes out of the heap, a leaf's when the walk ends.
+(`register_hook`) run when its node comes out of the heap, a leaf's when the walk ends; then
+every leaf's `.grad` is written, its post-accumulate-grad hooks run, and the callbacks queued
+during the walk (`queue_callback`).
 """
 
 import heapq
@@ -203,7 +205,37 @@ def reduce_to_shape(g: np.ndarray, shape: tuple, dtype) -> np.ndarray:
     return g
 
 
-def backward(roots, root_grads, retain_graph=False, inputs=None):
+class _Queued(threading.local):
+    """The callbacks `queue_callback` queued during this thread's running backward (a list),
+    or None outside a backward."""
+
+    callbacks = None
+
+
+_queued = _Queued()
+
+
+def queue_callback(callback) -> None:
+    """Run `callback()` once the backward running in this thread has finished: after every
+    `.grad` is written and every post-accumulate-grad hook has run (PyTorch's
+    `Variable._execution_engine.queue_callback`). Callbacks run in the order queued, with grad
+    mode as the caller of backward has it; a backward that raises drops its queue.
+
+    Raises
+    ------
+    RuntimeError
+        Called outside a backward, or in one that started before any tensor hook existed
+        (queue from a hook: `register_hook`, `register_post_accumulate_grad_hook`).
+    """
+    if _queued.callbacks is None:
+        raise RuntimeError(
+            "queue_callback: callbacks can only be queued during a backward, from a tensor's "
+            "hook (register_hook, register_post_accumulate_grad_hook)"
+        )
+    _queued.callbacks.append(callback)
+
+
+def backward(roots, root_grads, retain_graph=False, inputs=None, _queue=None):
     """Propagate `root_grads` from `roots` back through the graph.
 
     Parameters
@@ -217,7 +249,13 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
     inputs : list of Tensor or None
         None: accumulate into the `.grad` of every leaf reached. Otherwise: return the gradient
         with respect to each of these tensors (None where unreached) and touch no `.grad`.
+
+    Once a hook exists, callbacks queued during the walk (`queue_callback`) run after it; a
+    backward that a hook or callback starts has a queue of its own (`_queue`: the list this
+    walk's callbacks go to, set by `_with_queue`).
     """
+    if _queue is None and _hooks_exist:  # without hooks nothing can queue: no cost per graph
+        return _with_queue(roots, root_grads, retain_graph, inputs)
     handed_out = set()  # ids of arrays already wrapped as some tensor's .grad
     capture = None
     if inputs is not None:
@@ -284,7 +322,22 @@ def backward(roots, root_grads, retain_graph=False, inputs=None):
         return found
     for leaf, g in pending.items():
         _set_grad(leaf, g, handed_out)
+    if _post_accumulate_hooks:
+        _run_post_accumulate_hooks(pending)
     return None
+
+
+def _with_queue(roots, root_grads, retain_graph, inputs):
+    """`backward` with a callback queue of its own, run after the walk (dropped if it raises)."""
+    outer = _queued.callbacks
+    _queued.callbacks = callbacks = []
+    try:
+        found = backward(roots, root_grads, retain_graph, inputs, _queue=callbacks)
+    finally:
+        _queued.callbacks = outer
+    for callback in callbacks:
+        callback()
+    return found
 
 
 def _send(edge, g, pending, heap):
@@ -298,6 +351,16 @@ def _send(edge, g, pending, heap):
         pending[edge] = prev + g
 
 
+# Whether any tensor hook was ever registered in this process: until then no callback can be
+# queued, and a backward skips setting up a queue.
+_hooks_exist = False
+
+
+def _note_hooks() -> None:
+    global _hooks_exist
+    _hooks_exist = True
+
+
 # The hooks of leaf tensors, by id of the tensor; an entry goes when its tensor does. (A
 # non-leaf's hooks live on its node.) They run when the walk ends: PyTorch runs a leaf's hooks as
 # soon as its gradient is complete, so only their order relative to other hooks differs.
@@ -306,6 +369,7 @@ _leaf_hooks = {}
 
 def tensor_hooks(t) -> OrderedDict:
     """The ordered dict of gradient hooks of tensor `t` (created empty on first use)."""
+    _note_hooks()
     node = t.grad_fn
     if node is not None:
         if node.hooks is None:
@@ -316,6 +380,37 @@ def tensor_hooks(t) -> OrderedDict:
         hooks = _leaf_hooks[id(t)] = OrderedDict()
         weakref.finalize(t, _leaf_hooks.pop, id(t), None)
     return hooks
+
+
+# Post-accumulate-grad hooks of leaf tensors (`register_post_accumulate_grad_hook`), by id of
+# the tensor; they run after every leaf's `.grad` of the backward is written.
+_post_accumulate_hooks = {}
+
+
+def post_accumulate_hooks(t) -> OrderedDict:
+    """The ordered dict of post-accumulate-grad hooks of leaf `t` (created empty on first use)."""
+    _note_hooks()
+    hooks = _post_accumulate_hooks.get(id(t))
+    if hooks is None:
+        hooks = _post_accumulate_hooks[id(t)] = OrderedDict()
+        weakref.finalize(t, _post_accumulate_hooks.pop, id(t), None)
+    return hooks
+
+
+def _run_post_accumulate_hooks(leaves):
+    """Call `hook(leaf)` for each hook of each leaf that received a gradient, grad mode off."""
+    with no_grad():
+        for leaf in leaves:
+            hooks = _post_accumulate_hooks.get(id(leaf))
+            for hook in () if hooks is None else tuple(hooks.values()):
+                result = hook(leaf)
+                # PyTorch ignores a returned tensor (`p.add_(...)` returns one), refuses the rest
+                if result is not None and not isinstance(result, _tensor.Tensor):
+                    name = getattr(hook, "__name__", repr(hook))
+                    raise TypeError(
+                        f"post-accumulate-grad hook {name!r} returned {type(result).__name__}; "
+                        f"it returns None (tensor of shape {leaf.shape} {leaf.dtype})"
+                    )
 
 
 def _run_hooks(hooks, g):

@@ -7,7 +7,7 @@ import numpy as np
 from autodiff import dtypes
 from autodiff.conversion import ConversionMethods
 from autodiff.engine import backward as _run_backward
-from autodiff.engine import is_grad_enabled, no_grad, tensor_hooks
+from autodiff.engine import is_grad_enabled, no_grad, post_accumulate_hooks, tensor_hooks
 
 
 class Tensor(ConversionMethods):
@@ -145,6 +145,23 @@ class Tensor(ConversionMethods):
         handle = RemovableHandle(hooks)
         hooks[handle.id] = hook
         return handle
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call `hook(self)` after each backward has accumulated this leaf's `.grad` (not after
+        `autodiff.grad`); it returns None and may change `self` or `self.grad` in place (grad
+        mode is off). Hooks run once all `.grad` of the backward are written (PyTorch: as soon
+        as each is). Returns a handle whose `remove()` unregisters the hook."""
+        if not self._requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: cannot register a hook on a tensor that "
+                f"doesn't require gradient (shape {self.shape} {self.dtype})"
+            )
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: post accumulate grad hooks cannot be "
+                f"registered on non-leaf tensors (a result of {self.grad_fn.name})"
+            )
+        return _add(post_accumulate_hooks(self), hook)
 
     def detach(self):
         """A new leaf sharing this tensor's data, cut from the graph."""
@@ -492,4 +509,4 @@ def _root_gradient(root, gradient, op_name):
 
 # last: the ops need Tensor defined, and `methods` binds them as Tensor's methods
 from autodiff import methods, ops  # noqa: E402, F401
-from autodiff.hooks import RemovableHandle  # noqa: E402 - hooks.py defines ops on Tensor
+from autodiff.hooks import RemovableHandle, _add  # noqa: E402 - hooks.py defines ops on Tensor

@@ -18,6 +18,7 @@ when any peer failed or computed a wrong result, so a CI smoke run catches both.
 """
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -31,6 +32,20 @@ from benchmarks.runner import ERROR, REFERENCES, Result, run_case
 
 #: Scaling runs many sizes, the largest slow; a shorter budget per size keeps the mode quick.
 SCALING = replace(timing.DEFAULT, seconds=2.0, min_repeats=3)
+
+#: Cases that time several processes (MPI ranks, executors) rather than peers against each
+#: other: name -> (module whose `main(argv)` runs it and prints its own table, description).
+#: They run only when `-k` names them exactly, after the peer cases; `--quick` is passed on.
+STANDALONE = {
+    "ddp_lenet": (
+        "benchmarks.ddp",
+        "LeNet-5 step, global batch 128, 1 rank vs 2 over MPI: all-reduce time, scaling efficiency",
+    ),
+    "search": (
+        "benchmarks.search",
+        "digits CNN random search, 16 trials: serial vs process pool vs Dask wall time",
+    ),
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -116,6 +131,27 @@ def select(cases: list[Case], pattern: str) -> list[Case]:
     return [c for c in cases if not terms or any(t in c.name for t in terms)]
 
 
+def select_standalone(pattern: str) -> list[str]:
+    """The standalone cases named exactly by a comma-separated term of ``pattern``."""
+    terms = {t.strip() for t in pattern.split(",")}
+    return [name for name in STANDALONE if name in terms]
+
+
+def run_standalone(names: list[str], quick: bool) -> int:
+    """Run the standalone cases `names`, each printing its table; 1 if any failed."""
+    status = 0
+    for name in names:
+        module, description = STANDALONE[name]
+        _progress(f"{name}: {description}")
+        print()
+        try:
+            importlib.import_module(module).main(["--quick"] if quick else [])
+        except Exception as error:  # one failed case must not hide the others' tables
+            print(f"{name}: failed: {type(error).__name__}: {error}")
+            status = 1
+    return status
+
+
 def _budget(args: argparse.Namespace) -> timing.Budget:
     """The timing budget the options ask for."""
     budget = timing.QUICK if args.quick else SCALING if args.scaling else timing.DEFAULT
@@ -140,13 +176,19 @@ def main(argv: list[str] | None = None) -> int:
     names = tuple(p for p in args.peers.split(",") if p)
     peers, skipped = load_peers(names, args.threads if args.in_process else None)
     cases = select(scaling_cases(scaling.BATCHES) if args.scaling else all_cases(), args.pattern)
+    standalone = [] if args.scaling else select_standalone(args.pattern)
     if args.list:
         for case in cases:
             print(f"{case.name:16} {case.description}")
+        print("\nstandalone (own tables; run only when -k names them):")
+        for name, (_, description) in STANDALONE.items():
+            print(f"{name:16} {description}")
         print("\npeers:", ", ".join(p.name for p in peers) or "none")
         for name, why in skipped.items():
             print(f"not available: {name} ({why})")
         return 0
+    if standalone and not cases:
+        return run_standalone(standalone, args.quick)
     if not cases:
         print(f"no case matches -k {args.pattern!r}", file=sys.stderr)
         return 2
@@ -196,7 +238,8 @@ def main(argv: list[str] | None = None) -> int:
         _plot(lambda: scaling.plot(results, args.plot))
     elif args.plot:
         _plot(lambda: report.plot_ratios(document, args.plot))
-    return 1 if any(r.status == ERROR for r in results) else 0
+    status = 1 if any(r.status == ERROR for r in results) else 0
+    return max(status, run_standalone(standalone, args.quick))
 
 
 def _plot(draw) -> int:

@@ -7,9 +7,10 @@ Launched as PyTorch users launch DDP, one process per rank:
 (`pip install 'autodiff[mpi]'` installs mpi4py and the MPICH wheel, whose `mpiexec` lands next
 to `python`; `-m mpi4py` makes an error on one rank abort the whole job instead of hanging it.
 On one machine, `UCX_NET_DEVICES=lo` keeps MPICH on the loopback interface.) Each rank trains on
-its shard of every epoch (`DistributedSampler`), the gradients are averaged after each backward
-(`DistributedDataParallel.sync_gradients`), so all replicas take the same steps: N ranks with
-`--batch-size B` train like one process with batches of N * B. Rank 0 alone prints (each rank's
+its shard of every epoch (`DistributedSampler`), and each backward through the
+`DistributedDataParallel` wrapper ends by averaging the gradients over the ranks, so all
+replicas take the same steps: N ranks with `--batch-size B` train like one process with batches
+of N * B. Rank 0 alone prints (each rank's
 and the averaged training metrics, then dev and test accuracy) and writes the checkpoint.
 Run without mpiexec (or without mpi4py), it is a world of one.
 
@@ -51,8 +52,7 @@ def train_epoch(ddp, loader, loss_fn, optimizer):
         optimizer.zero_grad()
         out = ddp(x)
         loss = loss_fn(out, y)
-        loss.backward()
-        ddp.sync_gradients()  # average the gradients over the ranks before the step
+        loss.backward()  # ends with the gradients averaged over the ranks
         optimizer.step()
         loss_sum += loss.item() * len(y)
         correct += int((out.data.argmax(1) == y.data).sum())

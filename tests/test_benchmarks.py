@@ -215,3 +215,63 @@ def test_durations_round_before_choosing_the_unit():
     assert format_seconds(0.0009997) == "1 ms"
     assert format_seconds(0.0123) == "12.3 ms"
     assert format_seconds(4.2e-8) == "42 ns"
+
+
+def test_standalone_cases_are_listed_and_selected_by_exact_name(capsys):
+    from benchmarks.cli import main, select_standalone
+
+    assert select_standalone("jgraph, ddp_lenet") == ["ddp_lenet"]
+    assert select_standalone("lenet") == select_standalone("") == []  # lenet is a peer case
+    assert main(["--list", "--peers", "numpy"]) == 0
+    listed = capsys.readouterr().out
+    assert "\nddp_lenet " in listed and "\nsearch " in listed
+
+
+def test_k_runs_a_standalone_case_and_reports_its_failure(monkeypatch, capsys):
+    import benchmarks.search
+    from benchmarks.cli import main
+
+    calls = []
+    monkeypatch.setattr(benchmarks.search, "main", calls.append)
+    assert main(["-k", "search", "--quick", "--peers", "numpy"]) == 0
+    assert calls == [["--quick"]]
+
+    def broken(argv):
+        raise RuntimeError("the executors found different best configs")
+
+    monkeypatch.setattr(benchmarks.search, "main", broken)
+    assert main(["-k", "search", "--peers", "numpy"]) == 1
+    assert "search: failed: RuntimeError: the executors" in capsys.readouterr().out
+
+
+def test_search_case_skips_dask_when_it_is_not_installed(monkeypatch, capsys):
+    import benchmarks.search
+
+    class Result:
+        class best:  # noqa: N801 - a stand-in for the search result's attribute
+            config = {"lr": 0.1}
+
+    monkeypatch.setattr(benchmarks.search, "_search", lambda executor, t, e: (1.0, Result))
+    monkeypatch.setitem(sys.modules, "distributed", None)  # `import distributed` raises
+    runs = benchmarks.search.main(["--quick"])
+    assert set(runs) == {"serial", "process", "dask"} and "skipped" in runs["dask"]
+    out = capsys.readouterr().out
+    assert "| dask     | skipped: dask[distributed] is not installed" in out
+    assert "same best config on every executor: yes" in out
+
+
+def test_ddp_lenet_quick_averages_in_one_allreduce_per_step():
+    """Three short MPI jobs (about 5 s); without mpi4py the case says why and skips."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "-k", "ddp_lenet", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    if "ddp_lenet: skipped:" in proc.stdout:
+        pytest.skip(proc.stdout.strip())
+    assert "in 1 all-reduce per step" in proc.stdout  # backward averaged, nothing else did
+    for row in ("| 1 x 1 ", "| 2 x 1 "):
+        assert row in proc.stdout

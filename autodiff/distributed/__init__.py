@@ -9,8 +9,7 @@
         sampler.set_epoch(epoch)
         for x, y in loader:
             optimizer.zero_grad()
-            loss_fn(ddp(x), y).backward()
-            ddp.sync_gradients()
+            loss_fn(ddp(x), y).backward()  # ends with the gradients averaged over the ranks
             optimizer.step()
 
 Run `mpiexec -n 2 python -m mpi4py train.py`. mpi4py is imported only when an

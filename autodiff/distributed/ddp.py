@@ -1,25 +1,26 @@
 """`DistributedDataParallel`: one model replica per process, gradients averaged every step.
 
 Every rank builds the same model, wraps it, and trains on its own shard of each batch
-(`DistributedSampler`); after `loss.backward()`, `sync_gradients()` replaces each parameter's
-gradient by its average over the ranks, so the optimizer takes the same step everywhere and the
-replicas stay identical. With the per-rank loss a mean over the rank's examples, the averaged
-gradient is the gradient of the mean loss over the global batch: N ranks with batch B train as
-one process with batch N * B.
+(`DistributedSampler`); `loss.backward()` ends by replacing each parameter's gradient by its
+average over the ranks, so the optimizer takes the same step everywhere and the replicas stay
+identical. With the per-rank loss a mean over the rank's examples, the averaged gradient is the
+gradient of the mean loss over the global batch: N ranks with batch B train as one process with
+batch N * B.
 
-Why an explicit call: PyTorch starts the all-reduce from hooks that fire as each gradient is
-accumulated. Here a leaf's gradient hooks run before its `.grad` is written and see only their
-own tensor, so they cannot average one flat buffer for the whole model; the call between
-`backward()` and `optimizer.step()` is one line, and forgetting it raises (see
-`DistributedDataParallel`) instead of letting the replicas drift apart silently.
+How backward averages: each parameter has a post-accumulate-grad hook; the first to fire in a
+backward that follows a synced forward queues one callback for the end of that backward
+(`autodiff.engine.queue_callback`, as PyTorch's reducer queues `finalize_backward`), which
+all-reduces every gradient in a few flat buckets. PyTorch overlaps each bucket's all-reduce with
+the rest of the backward; here the buckets go once the walk is over.
 """
 
 import contextlib
+import weakref
 from collections.abc import Iterator
 
 from autodiff.distributed.buckets import broadcast_tensors_, plan
 from autodiff.distributed.communicator import Communicator, MPICommunicator
-from autodiff.engine import is_grad_enabled, no_grad
+from autodiff.engine import is_grad_enabled, no_grad, queue_callback
 from autodiff.tensor import Tensor
 from nn.module import Module
 
@@ -32,13 +33,15 @@ class DistributedDataParallel(Module):
     At construction, every parameter and buffer is overwritten with rank 0's values (one
     `broadcast_` per bucket), so the replicas start equal whatever each rank's seed.
 
-    Each training step on every rank::
+    Each training step on every rank, as in PyTorch::
 
         optimizer.zero_grad()
         loss = loss_fn(ddp(x_shard), y_shard)
-        loss.backward()
-        ddp.sync_gradients()  # average the gradients over the ranks
+        loss.backward()  # ends with every .grad averaged over the ranks
         optimizer.step()
+
+    A backward averages the gradients when the last forward through `ddp` with grad mode on
+    ran outside `no_sync()`; every rank must run it, at the same step.
 
     Parameters
     ----------
@@ -59,17 +62,16 @@ class DistributedDataParallel(Module):
         `module` is not an nn.Module, or `comm` lacks a communicator's methods.
     ValueError
         `bucket_cap_mb` is not positive.
-    RuntimeError
-        From forward: the previous training forward's backward was not followed by
-        `sync_gradients()` (outside `no_sync()`).
 
     Notes
     -----
     A parameter that got no gradient on a rank in a step (unused in that forward) takes part
     with zeros, and ends with the average of the ranks' gradients (zeros if unused
-    everywhere): PyTorch needs `find_unused_parameters=True` for this; here it is always so,
-    at no cost, since the whole buffer is reduced anyway. A parameter whose `.grad` is None on
-    every rank gets a zero gradient, which optimizers with weight decay or momentum do act on.
+    everywhere): PyTorch needs `find_unused_parameters=True` for this (and raises without
+    it); here it is always so, at no cost, since the whole buffer is reduced anyway. A
+    parameter whose `.grad` is None on every rank gets a zero gradient, which optimizers with
+    weight decay or momentum do act on. `autodiff.grad` writes no `.grad` and averages
+    nothing (PyTorch's DDP does not support `torch.autograd.grad` either).
 
     Batch norm normalises with each rank's own batch statistics (as PyTorch's `BatchNorm2d`
     under DDP), so a model with batch norm in training mode is not the same as one process on
@@ -107,38 +109,45 @@ class DistributedDataParallel(Module):
         self._params = _unique(p for p in module.parameters() if p.requires_grad)
         self._buckets = plan(self._params, cap_bytes)
         self._sync_enabled = True
-        self._unsynced = False  # a synced forward's backward ran; sync_gradients() is due
+        self._sync_next_backward = False  # the last tracked forward ran outside no_sync()
+        self._queued = False  # the average is queued for the end of the running backward
         broadcast_tensors_(comm, _unique([*module.parameters(), *module.buffers()]), cap_bytes)
+        # a weak reference: the hooks live as long as the parameters, and must not keep a
+        # wrapper alive that the user has dropped (re-wrapping a model must not sync twice)
+        ready = _GradReady(weakref.ref(self))
+        for p in self._params:
+            p.register_post_accumulate_grad_hook(ready)
 
     def forward(self, *args, **kwargs):
-        """`module(*args, **kwargs)`; in training mode, first checks the last step was synced
-        and (with `broadcast_buffers`) takes rank 0's buffers."""
-        tracked = self.training and is_grad_enabled()
-        if tracked and self._sync_enabled and self._unsynced:
-            raise RuntimeError(
-                "DistributedDataParallel: the gradients of the previous backward were not "
-                "averaged; call ddp.sync_gradients() between loss.backward() and "
-                "optimizer.step() (or run the forward and backward inside ddp.no_sync() to "
-                "accumulate gradients locally)"
-            )
-        if tracked and self.broadcast_buffers and self.comm.world_size > 1:
-            buffers = _unique(self.module.buffers())
-            if buffers:
-                broadcast_tensors_(self.comm, buffers, int(self.bucket_cap_mb * 2**20))
-        out = self.module(*args, **kwargs)
-        if tracked and self._sync_enabled:
-            for t in _tensors(out):
-                t.register_hook(self._note_backward)
-        return out
+        """`module(*args, **kwargs)`. With grad mode on, decides whether the next backward
+        averages the gradients (not inside `no_sync()`); in training mode with
+        `broadcast_buffers`, first takes rank 0's buffers."""
+        if is_grad_enabled():
+            self._sync_next_backward = self._sync_enabled
+            self._queued = False
+            if self.training and self.broadcast_buffers and self.comm.world_size > 1:
+                buffers = _unique(self.module.buffers())
+                if buffers:
+                    broadcast_tensors_(self.comm, buffers, int(self.bucket_cap_mb * 2**20))
+        return self.module(*args, **kwargs)
 
-    def _note_backward(self, grad):
-        """Gradient hook on the outputs: a backward through a synced forward has run."""
-        self._unsynced = True
+    def _grad_ready(self) -> None:
+        """A parameter's `.grad` was accumulated: queue the average once per backward."""
+        if self._sync_next_backward and not self._queued:
+            self._queued = True
+            queue_callback(self._finish_backward)
+
+    def _finish_backward(self) -> None:
+        self._queued = False
+        self.sync_gradients()
 
     def sync_gradients(self) -> None:
         """Replace every parameter's `.grad` by its average over the ranks (one `allreduce_`
         per bucket), in place where `.grad` exists; a missing `.grad` counts as zeros and is
-        created. Every rank must call it, with the same model, at the same step."""
+        created. Every backward after a synced forward ends with it; call it yourself only in
+        a custom loop (gradients accumulated under `no_sync()` with no synced backward after
+        them, or `.grad` set by hand). Every rank must call it, with the same model, at the
+        same step."""
         world_size = self.comm.world_size
         with no_grad():
             for positions, bucket in self._buckets:
@@ -152,13 +161,18 @@ class DistributedDataParallel(Module):
                         self._params[i].grad = Tensor(view.copy())
                     else:
                         g.copy_(view)
-        self._unsynced = False
 
     @contextlib.contextmanager
     def no_sync(self) -> Iterator[None]:
-        """A block whose forwards and backwards accumulate gradients locally, without the
-        check that `sync_gradients()` follows (gradient accumulation over micro-batches); call
-        `sync_gradients()` after the last backward, outside the block."""
+        """A block whose forwards' backwards accumulate gradients locally, unaveraged
+        (gradient accumulation over micro-batches, as in PyTorch): the backward of the next
+        forward outside the block averages the accumulated sum::
+
+            with ddp.no_sync():
+                for x, y in micro_batches[:-1]:
+                    loss_fn(ddp(x), y).backward()  # local
+            loss_fn(ddp(x_last), y_last).backward()  # averages the sum of all of them
+        """
         previous = self._sync_enabled
         self._sync_enabled = False
         try:
@@ -178,12 +192,13 @@ def _unique(tensors) -> list[Tensor]:
     return list(seen.values())
 
 
-def _tensors(out) -> list[Tensor]:
-    """The graph outputs in a forward's output (a Tensor, or a tuple, list or dict of them)."""
-    if isinstance(out, Tensor):  # a leaf (a parameter returned as is) would keep the hook
-        return [out] if out.grad_fn is not None else []
-    if isinstance(out, dict):
-        out = list(out.values())
-    if isinstance(out, tuple | list):
-        return [t for item in out for t in _tensors(item)]
-    return []
+class _GradReady:
+    """The post-accumulate-grad hook of a wrapper's parameters: tells the wrapper, if alive."""
+
+    def __init__(self, ddp_ref):
+        self.ddp_ref = ddp_ref
+
+    def __call__(self, param) -> None:
+        ddp = self.ddp_ref()
+        if ddp is not None:
+            ddp._grad_ready()

@@ -47,7 +47,6 @@ def test_buffers_follow_rank_0_before_each_training_forward():
         ddp = DistributedDataParallel(model, comm)
         x = ad.tensor((np.arange(8).reshape(4, 2) * (comm.rank + 1.0)).astype(np.float32))
         ddp(x).sum().backward()
-        ddp.sync_gradients()
         ddp(x)  # takes rank 0's running statistics first, then updates them with its own batch
         return model[1].running_mean.data.copy(), model[1].num_batches_tracked.data.copy()
 
@@ -62,7 +61,6 @@ def test_bucketing_makes_one_allreduce_per_bucket():
         model = nn.Sequential(nn.Linear(64, 64), nn.Linear(64, 64), nn.Linear(64, 2))
         ddp = DistributedDataParallel(model, comm, bucket_cap_mb=cap_mb)
         ddp(ad.ones(2, 64)).sum().backward()
-        ddp.sync_gradients()
         return [p.grad.data.copy() for p in model.parameters()]
 
     one, calls = run_ranks(2, sync, 25.0)
@@ -87,7 +85,6 @@ def test_unused_parameters_get_the_average_or_zeros():
     def step(comm):
         ddp = DistributedDataParallel(TwoHeads(), comm)
         ddp(ad.ones(1, 2), "a" if comm.rank == 0 else "b").sum().backward()
-        ddp.sync_gradients()
         return {name: p.grad.data.copy() for name, p in ddp.module.named_parameters()}
 
     (g0, g1), _ = run_ranks(2, step)
@@ -98,26 +95,73 @@ def test_unused_parameters_get_the_average_or_zeros():
     np.testing.assert_array_equal(g0["never.weight"], [[0.0, 0.0]])
 
 
-def test_forgetting_sync_raises_and_no_sync_accumulates():
+def _micro_batches(comm):
+    """This rank's 3 micro-batches (2 examples each) and the 12-example global batch."""
+    x = np.random.default_rng(3).standard_normal((2, 3, 2, 1, 6, 6)).astype(np.float32)
+    return x[comm.rank], x.transpose(1, 0, 2, 3, 4, 5).reshape(12, 1, 6, 6)
+
+
+def test_no_sync_accumulates_and_the_next_backward_averages_the_sum():
+    def accumulate(comm):
+        ddp = DistributedDataParallel(make_model(seed=comm.rank), comm)
+        micro, _ = _micro_batches(comm)
+        with ddp.no_sync():
+            for x in micro[:2]:
+                ddp(ad.tensor(x)).sum().backward()  # local: no allreduce
+            local = [p.grad.data.copy() for p in ddp.parameters()]
+        ddp(ad.tensor(micro[2])).sum().backward()  # averages all three
+        return local, [p.grad.data.copy() for p in ddp.parameters()]
+
+    results, calls = run_ranks(2, accumulate)
+    assert [k for r, k, _ in calls if r == 0] == ["broadcast_", "allreduce_"]
+    assert not np.array_equal(results[0][0][0], results[1][0][0])  # unaveraged inside
+    reference = make_model(seed=0)
+    (reference(ad.tensor(_micro_batches(LocalCommunicator())[1])).sum() / 2).backward()
+    for g0, g1, ref in zip(results[0][1], results[1][1], reference.parameters()):
+        np.testing.assert_array_equal(g0, g1)
+        np.testing.assert_allclose(g0, ref.grad.data, rtol=1e-5, atol=1e-5)
+
+
+def test_backward_averages_once_whatever_the_forwards_and_hooks():
+    def step(comm):
+        ddp = DistributedDataParallel(make_model(seed=0), comm)
+        x = ad.randn(2, 1, 6, 6) * (comm.rank + 1)
+        with ad.no_grad():
+            ddp(x)  # evaluation forwards change nothing
+        (ddp(x).sum() + ddp(x * 2).sum()).backward()  # two forwards, one backward
+        ad.grad(ddp(x).sum(), list(ddp.parameters()))  # writes no .grad: averages nothing
+        return [p.grad.data.copy() for p in ddp.parameters()]
+
+    (g0, g1), calls = run_ranks(2, step)
+    assert [k for r, k, _ in calls if r == 0] == ["broadcast_", "allreduce_"]
+    for a, b in zip(g0, g1):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_explicit_sync_gradients_keeps_the_average():
     model = make_model(seed=0)
     ddp = DistributedDataParallel(model, LocalCommunicator())
     x = ad.randn(2, 1, 6, 6)
     ddp(x).sum().backward()
-    with pytest.raises(RuntimeError, match="sync_gradients"):
-        ddp(x)
-    with ad.no_grad():
-        ddp(x)  # evaluation forwards are not training steps
-    ddp.sync_gradients()
-    ddp.zero_grad()
-    with ddp.no_sync():
-        ddp(x).sum().backward()
-        ddp(x).sum().backward()
-    ddp(x).sum().backward()
-    ddp.sync_gradients()
-    reference = make_model(seed=0)
-    (reference(x).sum() * 3).backward()
-    for p, q in zip(model.parameters(), reference.parameters()):
-        np.testing.assert_allclose(p.grad.data, q.grad.data, rtol=1e-5, atol=1e-6)
+    before = [p.grad.data.copy() for p in model.parameters()]
+    ddp.sync_gradients()  # for custom loops; after a synced backward it changes nothing
+    for p, g in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.grad.data, g)
+
+
+def test_a_dropped_wrapper_no_longer_averages():
+    calls = []
+
+    class Counting(LocalCommunicator):
+        def allreduce_(self, array, op="sum"):
+            calls.append(array.nbytes)
+            return array
+
+    model = make_model(seed=0)
+    DistributedDataParallel(model, Counting())
+    ddp = DistributedDataParallel(model, Counting())  # the first wrapper is garbage now
+    ddp(ad.randn(2, 1, 6, 6)).sum().backward()
+    assert len(calls) == 1
 
 
 def test_wrapper_forwards_and_saves_like_pytorch():

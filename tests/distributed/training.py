@@ -48,8 +48,7 @@ def train_ddp(comm):
     xs, ys = global_batches(comm.world_size)
     block = slice(comm.rank * BATCH_PER_RANK, (comm.rank + 1) * BATCH_PER_RANK)
     for x, y in zip(xs, ys):
-        _step(ddp, optimizer, x[block], y[block])
-        ddp.sync_gradients()
+        _step(ddp, optimizer, x[block], y[block])  # backward averages the gradients
         optimizer.step()
     return [p.data.copy() for p in ddp.module.parameters()]
 
