@@ -8,7 +8,7 @@ runs of each process's median step time. The figures that used to sit in the com
 each constant come from here.
 
     python -m benchmarks.tuning                    # every experiment
-    python -m benchmarks.tuning spin blas_limit    # some of them
+    python -m benchmarks.tuning one_pool malloc    # some of them
     python -m benchmarks.tuning --runs 5 --seconds 2 --threads 1
 
 Other processes on the machine add noise: compare variants within one run of the script, and
@@ -84,9 +84,6 @@ def _conv(n, c, size, f, k, pad, backward=True, attrs=None) -> tuple[str, dict]:
 _TILE = "autodiff.kernels.winograd:_TILE_BUFFER_BYTES"
 _WINOGRAD_ON = {"autodiff.kernels.winograd:F4.enabled": True}  # off by default (float32 accuracy)
 _DIRECT_ONLY = {**_NO_WINOGRAD, f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": BIG}
-# (m, k, n) around blas.SERIAL_MACS: 0.65M, 3.1M (LeNet-5's first dense layer), 3.3M, 4.2M (the
-# MLP's middle layer), 26M multiply-adds
-_PRODUCTS = ((64, 64, 160), (64, 400, 120), (128, 400, 64), (128, 256, 128), (128, 784, 256))
 # (batch, channels, size) of 3x3 convolutions with as many filters as channels
 _WINOGRAD_SHAPES = (
     (32, 16, 32), (32, 64, 32), (32, 128, 12), (16, 256, 16),
@@ -99,38 +96,24 @@ EXPERIMENTS = (
         "defaults",
         "autodiff.runtime: every setting off, the defaults, every setting on",
         (
-            Variant("all off", {"AUTODIFF_RUNTIME": "spin=off,malloc=off,blas_limit=off"}),
+            Variant("all off", {"AUTODIFF_RUNTIME": "one_pool=off,malloc=off"}),
             Variant("defaults", {"AUTODIFF_RUNTIME": ""}),
-            Variant("all on", {"AUTODIFF_RUNTIME": "spin=on,malloc=on,blas_limit=on"}),
+            Variant("all on", {"AUTODIFF_RUNTIME": "one_pool=on,malloc=on"}),
         ),
         _STEPS,
     ),
     Experiment(
-        "spin",
-        "runtime spin: numba's idle OpenMP workers spin SPIN_COUNT times, or libgomp's default",
-        _runtime("spin"),
-        (*_STEPS, ("mlp", {"batch": 512, "sizes": (784, 1024, 1024, 10)})),
-    ),
-    Experiment(
-        "spin_count",
-        "runtime spin: how many times numba's idle workers spin before they sleep (SPIN_COUNT)",
-        tuple(Variant(f"{n}", {"AUTODIFF_RUNTIME": f"spin={n}"}) for n in (300, 1000, 3000, 10000)),
-        (*_STEPS, ("resnet18", {"batch": 16})),
+        "one_pool",
+        "runtime one_pool: OpenBLAS's jobs on numba's threads, or on OpenBLAS's own workers",
+        _runtime("one_pool"),
+        (
+            *_STEPS,
+            _conv(32, 64, 32, 64, 3, 1, attrs=_IM2COL_ONLY),
+            ("resnet18", {"batch": 16}),
+        ),
     ),
     Experiment(
         "malloc", "runtime malloc: glibc keeps freed heap memory", _runtime("malloc"), _STEPS
-    ),
-    Experiment(
-        "blas_limit",
-        "runtime blas_limit: products of blas.SERIAL_MACS multiply-adds on one BLAS thread",
-        _runtime("blas_limit"),
-        _STEPS,
-    ),
-    Experiment(
-        "blas_products",
-        "blas.SERIAL_MACS: isolated float32 products (m, k, n) on 1 or 2 BLAS threads",
-        (Variant("1 thread", params={"threads": 1}), Variant("2 threads", params={"threads": 2})),
-        tuple(("matmul", {"m": m, "k": k, "n": n}) for m, k, n in _PRODUCTS),
     ),
     Experiment(
         "cols_budget",
@@ -279,15 +262,6 @@ def conv(shape, filters, k, pad, backward):
     return step
 
 
-def matmul(m, k, n, threads):
-    """A float32 ``(m, k) @ (k, n)`` product in numpy, on ``threads`` BLAS threads."""
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(threads, user_api="blas")
-    a, b = np.ones((m, k), np.float32), np.ones((k, n), np.float32)
-    return lambda: np.matmul(a, b)
-
-
 def update(shape, numpy):
     """An SGD update of one float32 parameter, by ``kernels.axpby`` or numpy."""
     from autodiff.kernels import axpby
@@ -304,7 +278,6 @@ WORKLOADS = {
     "resnet18": resnet18,
     "chain": chain,
     "conv": conv,
-    "matmul": matmul,
     "update": update,
 }
 

@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 
 import numpy as np
 import pytest
@@ -40,12 +39,11 @@ print(json.dumps({"changed": changed, "mallopt": len(looked_up),
 """
 
 
-USER_POLICY = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
-DEFAULTS = {"spin": runtime.SPIN_COUNT, "malloc": False, "blas_limit": True, "winograd": False}
+DEFAULTS = {"one_pool": True, "malloc": False, "winograd": False}
 
 
 def _fresh(code: str = FRESH, **env) -> dict:
-    clean = {k: v for k, v in os.environ.items() if k not in (runtime.ENV, *USER_POLICY)}
+    clean = {k: v for k, v in os.environ.items() if k != runtime.ENV}
     out = subprocess.run(
         [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
     )
@@ -54,10 +52,10 @@ def _fresh(code: str = FRESH, **env) -> dict:
 
 
 @pytest.fixture
-def restore_blas_limit():
-    saved = _config.LIMIT_SMALL_PRODUCTS
+def restore_one_pool():
+    saved = _config.BLAS_ON_NUMBA_THREADS
     yield
-    _config.LIMIT_SMALL_PRODUCTS = saved
+    _config.BLAS_ON_NUMBA_THREADS = saved
 
 
 def test_import_and_training_change_nothing_outside_autodiff():
@@ -68,86 +66,24 @@ def test_import_and_training_change_nothing_outside_autodiff():
 
 
 def test_the_environment_switch_changes_settings_and_leaves_the_environment_as_it_was():
-    got = _fresh(AUTODIFF_RUNTIME="spin=off, malloc=on ,blas_limit=off,winograd=on")
-    assert got["settings"] == {"spin": None, "malloc": True, "blas_limit": False, "winograd": True}
+    got = _fresh(AUTODIFF_RUNTIME="one_pool=off, malloc=on ,winograd=on")
+    assert got["settings"] == {"one_pool": False, "malloc": True, "winograd": True}
     assert got["changed"] == {}
     assert got["mallopt"] == 1
-    assert _fresh(AUTODIFF_RUNTIME="spin=20000")["settings"]["spin"] == 20000
-
-
-@pytest.mark.parametrize("name,value", [("GOMP_SPINCOUNT", "500"), ("OMP_WAIT_POLICY", "passive")])
-def test_the_users_own_openmp_policy_wins(name, value):
-    got = _fresh(**{name: value})
-    assert got["settings"]["spin"] is None
-    assert got["changed"] == {}
-
-
-POOL_FIRST = r"""
-import json, warnings
-import numba
-numba.get_num_threads()  # something else started numba's pool before autodiff's import
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    import autodiff
-print(json.dumps({"warnings": [str(w.message) for w in caught],
-                  "spin": autodiff.runtime.settings()["spin"]}))
-"""
-
-
-def test_a_pool_started_before_import_keeps_its_spin_count():
-    assert _fresh(POOL_FIRST) == {"warnings": [], "spin": None}
-    got = _fresh(POOL_FIRST, AUTODIFF_RUNTIME="spin=on")
-    assert got["spin"] is None
-    assert len(got["warnings"]) == 1 and "too late" in got["warnings"][0]
-
-
-SPIN_CPU_SECONDS = r"""
-import json, time
-import numpy as np
-import autodiff, numba
-from autodiff.kernels import elementwise
-x = np.ones(2**20, np.float32)
-elementwise.relu_forward(x)
-start = time.process_time()
-elementwise.relu_forward(x)
-time.sleep(0.5)
-print(json.dumps({"cpu": time.process_time() - start, "layer": numba.threading_layer()}))
-"""
-
-
-def test_the_spin_count_reaches_numbas_openmp_workers():
-    # workers told to spin for ever burn CPU while the main thread sleeps; libgomp's default
-    # (a few ms) does not
-    long = _fresh(SPIN_CPU_SECONDS, AUTODIFF_RUNTIME=f"spin={10**11}")
-    if long["layer"] != "omp":
-        pytest.skip(f"numba's threading layer is {long['layer']}; GOMP_SPINCOUNT is libgomp's")
-    assert long["cpu"] > 0.1  # of 0.5 s; less than all of it on a busy machine
-    assert _fresh(SPIN_CPU_SECONDS)["cpu"] < 0.05
-    assert _fresh(SPIN_CPU_SECONDS, AUTODIFF_RUNTIME="spin=off")["cpu"] < 0.05
-
-
-def test_spin_after_numbas_pool_started_raises_and_changes_nothing():
-    elementwise.relu_forward(np.ones(2**19, np.float32))  # starts numba's pool if nothing did yet
-    before = runtime.settings()
-    with pytest.raises(RuntimeError, match="too late"):
-        runtime.configure(spin=before["spin"] + 1 if before["spin"] else 12345, blas_limit=True)
-    assert runtime.settings() == before
-    assert runtime.configure(spin=before["spin"] or False) == before  # the count in force: fine
 
 
 @pytest.mark.parametrize(
     "kwargs,error",
     [
-        ({"spin": -1}, ValueError),
-        ({"spin": 1.5}, ValueError),
         ({"malloc": "yes"}, TypeError),
-        ({"blas_limit": 1}, TypeError),
+        ({"one_pool": 1}, TypeError),
+        ({"winograd": "on"}, TypeError),
     ],
 )
-def test_bad_values_raise_before_anything_changes(kwargs, error, restore_blas_limit):
+def test_bad_values_raise_before_anything_changes(kwargs, error, restore_one_pool):
     before = runtime.settings()
     with pytest.raises(error, match="configure"):
-        runtime.configure(**{"blas_limit": not before["blas_limit"], **kwargs})
+        runtime.configure(**{"one_pool": not before["one_pool"], **kwargs})
     assert runtime.settings() == before
 
 
@@ -155,52 +91,25 @@ def test_bad_values_raise_before_anything_changes(kwargs, error, restore_blas_li
     "text,want",
     [
         ("", {}),
-        ("spin=on,malloc=off", {"spin": True, "malloc": False}),
-        (" blas_limit = ON ", {"blas_limit": True}),
-        ("spin=20000", {"spin": 20000}),
+        ("one_pool=on,malloc=off", {"one_pool": True, "malloc": False}),
+        (" winograd = ON ", {"winograd": True}),
     ],
 )
 def test_parse(text, want):
     assert runtime.parse(text) == want
 
 
-@pytest.mark.parametrize("text", ["threads=on", "malloc=20000", "spin", "blas_limit=maybe"])
+@pytest.mark.parametrize("text", ["threads=on", "malloc=20000", "spin=on", "one_pool=maybe"])
 def test_parse_names_the_variable_and_the_item(text):
     with pytest.raises(ValueError, match=f"{runtime.ENV}: .*{text.split('=')[0]}"):
         runtime.parse(text)
 
 
-def test_blas_limit_only_while_no_other_thread_runs(monkeypatch, restore_blas_limit):
-    seen = []
-    real = np.matmul
-
-    def spy(a, b, out=None):
-        seen.append([lib.get_num_threads() for lib in blas._blas_libraries()])
-        return real(a, b, out=out)
-
-    monkeypatch.setattr(blas.np, "matmul", spy)
-    a, b = np.ones((64, 400), np.float32), np.ones((400, 120), np.float32)  # 3.1M multiply-adds
-    threads = [lib.get_num_threads() for lib in blas._blas_libraries()]
-    assert runtime.settings()["blas_limit"] is True
-    leave = threading.Event()
-    ours = threading.Thread(target=leave.wait, args=(10,), name="autodiff-test")
-    other = threading.Thread(target=leave.wait, args=(10,))
-    ours.start()
-    other.start()
-    try:
-        with monkeypatch.context() as m:  # as if no thread were left over from other tests
-            m.setattr(threading, "enumerate", lambda: [threading.main_thread(), ours])
-            blas.matmul(a, b)  # autodiff's own workers do not count
-            assert seen.pop() == [1] * len(threads)
-        blas.matmul(a, b)  # the other thread's BLAS calls must not be slowed
-        assert seen.pop() == threads
-    finally:
-        leave.set()
-        ours.join()
-        other.join()
-    assert runtime.configure(blas_limit=False)["blas_limit"] is False
-    blas.matmul(a, b)
-    assert seen.pop() == threads
+def test_one_pool_off_leaves_products_to_openblas(restore_one_pool):
+    a = np.ones((300, 300), np.float32)
+    assert runtime.configure(one_pool=False)["one_pool"] is False
+    np.testing.assert_array_equal(blas.matmul(a, a), a @ a)
+    assert blas.describe_route().endswith("(one_pool is off)")
 
 
 DESCRIBE = r"""
@@ -232,7 +141,7 @@ print(json.dumps({"child": os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])}))
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
 def test_a_child_forked_after_import_runs_parallel_kernels():
     # numba aborts a forked child's parallel kernel once the parent started its OpenMP pool;
-    # loading libgomp for the spin count must not start it
+    # importing autodiff must not start it
     assert _fresh(FORK) == {"child": 0}
 
 
@@ -244,7 +153,8 @@ def test_describe_reports_pools_and_settings(capsys):
     assert info["numba"]["started"] is True
     assert f"numba: {info['numba']['threads']} threads" in text
     assert any(lib["user_api"] == "blas" for lib in info["libraries"])
-    assert "blas_limit=" in text and "winograd=off" in text
+    assert "one_pool=on" in text and "winograd=off" in text
+    assert f"autodiff's BLAS jobs: {blas.describe_route()}" in text
     runtime.describe(quiet=True)
     assert capsys.readouterr().out == ""
     buffer = io.StringIO()

@@ -50,9 +50,8 @@ class _CompileNotice(event.Listener):
 
 event.register("numba:compile", _CompileNotice())
 
-# Whether blas.matmul runs products of blas.SERIAL_MACS multiply-adds on one BLAS thread (while
-# no other thread could be slowed by it): autodiff.runtime's blas_limit.
-LIMIT_SMALL_PRODUCTS = True
+# Whether blas.matmul runs its products' BLAS jobs on numba's threads: autodiff.runtime's one_pool.
+BLAS_ON_NUMBA_THREADS = True
 
 # Upper bound on one im2col buffer; convolution chunks the batch to stay under it (a sample whose
 # cols alone is larger runs alone). Small on purpose: buffers under glibc's 32 MiB mmap ceiling

@@ -1,86 +1,189 @@
-"""Matrix products through numpy's BLAS, and how many BLAS threads they use.
+"""Matrix products through numpy's BLAS, run on numba's threads: one pool for the library.
 
 numpy's BLAS (OpenBLAS) keeps a pool of worker threads beside numba's. After a multithreaded
-product its workers spin for a while, and numba's workers, after a parallel kernel, spin too
-(or sleep, and take tens of microseconds to wake): in a network that alternates products with
-numba kernels, each pool's workers take the core the other pool's kernel needs. A small product
-gains little from a second thread, so :func:`matmul` runs products of ``SERIAL_MACS``
-multiply-adds on one BLAS thread; the pool stays asleep and the numba kernels keep both cores.
-The limit is process-wide while it lasts, so it is taken only while the calling thread is the
-program's only thread besides autodiff's own workers (no one else's BLAS call can be slowed),
-and only while ``_config.LIMIT_SMALL_PRODUCTS`` is on (``autodiff.runtime``'s ``blas_limit``).
-``python -m benchmarks.tuning blas_products blas_limit`` measures both choices.
+product its workers spin for a while, and numba's workers spin after a parallel kernel: in a
+network that alternates products with numba kernels, each pool's spinning workers hold the
+cores that the other pool's work needs. So :func:`matmul` hands the jobs of its products to
+numba's threads (OpenBLAS's threads callback, ``blas_threads.run_jobs``), and OpenBLAS's own
+workers never wake. The callback is installed for the duration of each product only (numpy
+products elsewhere in the program keep OpenBLAS's workers), when:
 
-:func:`one_thread` is also how the Winograd kernels hold BLAS to one thread. The limit is
-process-wide: BLAS calls from other threads of the program meanwhile run on one thread too.
-Set from a thread other than the main one, it may not take (OpenBLAS 0.3.31 reported its thread
-count unchanged after such a call), so products run from those threads keep their threads.
+* ``_config.BLAS_ON_NUMBA_THREADS`` is on (``autodiff.runtime``'s ``one_pool``);
+* numpy's OpenBLAS has the callback (0.3.27 and later) and numba runs its OpenMP layer;
+* the calling thread's numba pool has at least as many threads as OpenBLAS would use (the jobs
+  of one product must all run at once).
+
+Otherwise products run on OpenBLAS's own workers, as in plain numpy.
+
+:func:`one_thread` is how the Winograd kernels hold BLAS to one thread while their own threads
+split a batch. That limit is process-wide while it lasts: BLAS calls from other threads of the
+program meanwhile run on one thread too.
 """
 
-import math
+import ctypes
 import os
 import threading
 from contextlib import contextmanager
+from functools import partial
+from typing import NamedTuple
 
+import numba
 import numpy as np
 
 from . import _config
 
-#: Products with this many multiply-adds (``[low, high)``) run on one BLAS thread when the limit
-#: is on: OpenBLAS runs smaller ones on one thread by itself, and larger ones gain from a second.
-SERIAL_MACS = (2**18, 4_000_000)
+#: OpenBLAS runs 2-D products below this many multiply-adds on the calling thread alone (its
+#: interface's SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD), so they need no callback.
+THREADED_MACS = 2**18
 
 
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``np.matmul(a, b, out=out)``, on one BLAS thread when the product is small (see the
-    module docstring for when)."""
+    """``np.matmul(a, b, out=out)``, on numba's threads when it is large enough to be threaded
+    (see the module docstring for when)."""
     if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 and b.shape[-2] == 1:
         # An outer product (a weight gradient at batch 1): numpy's matmul runs an inner
         # dimension of 1 in a plain loop, 4-5x slower than the broadcast multiply, whose
         # values are the same (one product per element, nothing to sum).
         return np.multiply(a, b, out=out)
-    if not _config.LIMIT_SMALL_PRODUCTS:
+    # OpenBLAS decides per 2-D product (each matrix of a batch on its own) whether to thread it
+    m, n = (a.shape[-2] if a.ndim > 1 else 1), (b.shape[-1] if b.ndim > 1 else 1)
+    if m * a.shape[-1] * n < THREADED_MACS or not _config.BLAS_ON_NUMBA_THREADS:
         return np.matmul(a, b, out=out)
-    macs = a.shape[-1] * (a.shape[-2] if a.ndim > 1 else 1) * (b.shape[-1] if b.ndim > 1 else 1)
-    if a.ndim > 2 or b.ndim > 2:
-        macs *= math.prod(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]))
-    if not SERIAL_MACS[0] <= macs < SERIAL_MACS[1] or not _alone():
-        return np.matmul(a, b, out=out)
-    with one_thread():
+    with numba_threads():
         return np.matmul(a, b, out=out)
 
 
-def _alone() -> bool:
-    """Whether the calling thread is the program's only thread besides autodiff's workers."""
-    if threading.active_count() == 1:
-        return True
-    me = threading.current_thread()
-    return all(t is me or t.name.startswith("autodiff-") for t in threading.enumerate())
+class _HeldSetting:
+    """A process-wide setting held while any thread is inside ``with``: the first thread to
+    enter applies it, the last to leave undoes it, so overlapping holders never undo it under
+    one another."""
+
+    def __init__(self, apply, undo):
+        self._apply, self._undo = apply, undo
+        self._users = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self):
+        with self._lock:
+            if self._users == 0:
+                self._apply()
+            self._users += 1
+
+    def __exit__(self, *exc):
+        with self._lock:
+            self._users -= 1
+            if self._users == 0:
+                self._undo()
+
+    def after_fork_in_child(self) -> None:
+        """Only the forking thread exists in a forked child, and it forked from outside: a
+        parent thread inside will never leave, and may have held the lock. Start afresh."""
+        self._lock = threading.Lock()
+        if self._users:
+            self._users = 0
+            self._undo()
+
+
+def _limit_blas():
+    global _saved
+    libs = _blas_libraries()
+    _saved = [lib.get_num_threads() for lib in libs]
+    for lib in libs:
+        lib.set_num_threads(1)
+
+
+def _restore_blas():
+    for lib, n in zip(_blas_libraries(), _saved, strict=True):
+        lib.set_num_threads(n)
+
+
+_saved: list = []
+_one_thread = _HeldSetting(_limit_blas, _restore_blas)
 
 
 @contextmanager
 def one_thread():
-    """Hold every loaded BLAS to one thread for the duration.
-
-    Nests and overlaps across threads: the first to enter saves the thread counts and sets 1,
-    the last to leave restores them, so overlapping limits can never leave BLAS on one thread.
-    """
-    global _users, _saved
-    with _lock:
-        if _users == 0:
-            libs = _blas_libraries()
-            _saved = [lib.get_num_threads() for lib in libs]
-            for lib in libs:
-                lib.set_num_threads(1)
-        _users += 1
-    try:
+    """Hold every loaded BLAS to one thread for the duration (nests and overlaps across
+    threads)."""
+    with _one_thread:
         yield
-    finally:
-        with _lock:
-            _users -= 1
-            if _users == 0:
-                for lib, n in zip(_blas_libraries(), _saved, strict=True):
-                    lib.set_num_threads(n)
+
+
+@contextmanager
+def numba_threads():
+    """Run numpy's multithreaded BLAS calls of the duration on numba's threads, where that is
+    possible (see the module docstring); nests and overlaps across threads."""
+    route = _routing()
+    if route is None or numba.get_num_threads() < route.openblas.get_num_threads():
+        yield
+        return
+    with route.callback:
+        yield
+
+
+class _Route(NamedTuple):
+    callback: _HeldSetting  # installs blas_threads.run_jobs in numpy's OpenBLAS
+    openblas: object  # threadpoolctl's controller of that OpenBLAS
+
+
+def _routing() -> _Route | None:
+    """How products reach numba's threads, or None where they cannot; decided on first use."""
+    global _route
+    if _route is None:
+        _route = _find_route() or False
+    return _route or None
+
+
+def _find_route() -> _Route | None:
+    numba.get_num_threads()  # starts numba's pool, which chooses its threading layer
+    lib = _numpys_openblas()
+    setter = lib and _symbol(lib, "openblas_set_threads_callback_function")
+    if setter is None or numba.threading_layer() != "omp":
+        return None
+    from .blas_threads import run_jobs  # compiled (or loaded) only where it can run
+
+    setter.argtypes, setter.restype = [ctypes.c_void_p], None
+    return _Route(_HeldSetting(partial(setter, run_jobs.address), partial(setter, None)), lib)
+
+
+def _numpys_openblas():
+    """threadpoolctl's handle on the OpenBLAS that numpy's products call, or None.
+
+    Another OpenBLAS may be loaded too (scipy's, which numba imports): the one whose
+    configuration string is the one numpy was built against is numpy's.
+    """
+    built = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    want = " ".join(built.get("openblas configuration", "").split())
+    for lib in _blas_libraries():
+        get_config = lib.internal_api == "openblas" and _symbol(lib, "openblas_get_config")
+        if get_config:
+            get_config.restype = ctypes.c_char_p
+            if " ".join(get_config().decode().split()) == want:
+                return lib
+    return None
+
+
+def _symbol(lib, name: str):
+    """OpenBLAS function ``name`` of threadpoolctl's handle ``lib``, as numpy's builds prefix
+    and suffix it (``scipy_`` and ``64_`` for 64-bit integers), or None."""
+    for symbol in (f"scipy_{name}64_", f"{name}64_", f"scipy_{name}", name):
+        if hasattr(lib.dynlib, symbol):
+            return getattr(lib.dynlib, symbol)
+    return None
+
+
+_route = None  # None: not decided yet; False: products cannot reach numba's threads
+
+
+def describe_route() -> str:
+    """Where products' BLAS jobs run, for ``autodiff.runtime.describe`` (deciding nothing)."""
+    if not _config.BLAS_ON_NUMBA_THREADS:
+        return "OpenBLAS's own workers (one_pool is off)"
+    if _route is None:
+        return "decided at the first threaded product"
+    if _route is False:
+        return "OpenBLAS's own workers (no OpenBLAS threads callback, or numba's layer is not omp)"
+    return "numba's threads, while numba has at least as many threads as OpenBLAS"
 
 
 def _blas_libraries() -> list:
@@ -108,20 +211,12 @@ def threadpoolctl():
 
 
 _libraries = None
-_users = 0
-_saved: list = []
-_lock = threading.Lock()
 
 
 def _after_fork_in_child() -> None:
-    """In a forked child only the forking thread exists, and it forked from outside the limit:
-    a parent thread inside it will never leave, and may have held the lock. Start afresh."""
-    global _lock, _users
-    _lock = threading.Lock()
-    if _users:
-        _users = 0
-        for lib, n in zip(_blas_libraries(), _saved, strict=True):
-            lib.set_num_threads(n)
+    _one_thread.after_fork_in_child()
+    if _route:
+        _route.callback.after_fork_in_child()
 
 
 if hasattr(os, "register_at_fork"):

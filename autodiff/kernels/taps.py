@@ -16,6 +16,7 @@ cols take ``kh * kw`` times the input's memory).
 import numpy as np
 
 from ._checks import ConvGeometry
+from .blas import matmul
 
 
 def supports(g: ConvGeometry) -> bool:
@@ -27,7 +28,7 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     """``y (N, F, oh, ow)`` from ``x (N, C, H, W)``, ``w (F, C // groups, kh, kw)``, ``b (F,)``
     or None."""
     f = g.w_shape[0]
-    y = _grouped_weights(w, g) @ _columns(x, g)
+    y = matmul(_grouped_weights(w, g), _columns(x, g))
     y = y.reshape(f, g.x_shape[0], *g.window.out_hw).transpose(1, 0, 2, 3)
     return np.ascontiguousarray(y if b is None else y + b[:, None, None])
 
@@ -37,7 +38,7 @@ def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray
     ``w.T @ gy`` added back onto its view of the padded input."""
     n, c, h, wd = g.x_shape
     pt, pb, pl, pr = g.window.padding
-    gcols = _grouped_weights(w, g).transpose(0, 2, 1) @ _gy_columns(gy, g)
+    gcols = matmul(_grouped_weights(w, g).transpose(0, 2, 1), _gy_columns(gy, g))
     gcols = gcols.reshape(g.groups, c // g.groups, g.window.kh * g.window.kw, n, *g.window.out_hw)
     gxp = np.zeros((g.groups, c // g.groups, n, h + pt + pb, wd + pl + pr), gy.dtype)
     for k, tap in enumerate(_taps(g)):
@@ -48,7 +49,7 @@ def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray
 
 def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """Gradient with respect to ``w``, shape ``g.w_shape``: ``gy @ cols.T``."""
-    gw = _gy_columns(gy, g) @ _columns(x, g).transpose(0, 2, 1)
+    gw = matmul(_gy_columns(gy, g), _columns(x, g).transpose(0, 2, 1))
     return np.ascontiguousarray(gw).reshape(g.w_shape)
 
 

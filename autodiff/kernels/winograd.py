@@ -66,7 +66,7 @@ import numpy as np
 
 from . import _config
 from ._checks import ConvGeometry
-from .blas import one_thread
+from .blas import matmul, one_thread
 from .winograd_tiles import (
     clear_spare_slots_impl,
     grad_transform_impl,
@@ -164,7 +164,7 @@ class Winograd:
 
         # gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in float64 as filter_transform.
         gu = sum(_split(samples, n, chunk)).reshape(pos, c * f)
-        gw = (self.gg.T @ gu.astype(np.float64)).reshape(9, c, f)
+        gw = matmul(self.gg.T, gu.astype(np.float64)).reshape(9, c, f)
         return np.ascontiguousarray(gw.transpose(2, 1, 0).reshape(f, c, 3, 3), dtype=x.dtype)
 
     def filter_transform(self, w: np.ndarray) -> np.ndarray:
@@ -173,7 +173,7 @@ class Winograd:
         Computed in float64, so the fractions of ``G`` cost float32 one rounding only.
         """
         f, c = w.shape[:2]
-        u = self.gg @ w.reshape(f * c, 9).T.astype(np.float64)
+        u = matmul(self.gg, w.reshape(f * c, 9).T.astype(np.float64))
         return u.astype(w.dtype).reshape(self.positions, f, c)
 
     def correlate(self, x: np.ndarray, w: np.ndarray, b, padding: tuple, out_hw: tuple):

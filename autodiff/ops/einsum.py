@@ -12,6 +12,7 @@ import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.function import Function
+from autodiff.kernels.blas import numba_threads
 
 __all__ = ["einsum"]
 
@@ -28,7 +29,8 @@ class Einsum(Function):
     def forward(ctx, *operands, subscripts):
         ctx.save(*operands)
         ctx.subscripts = subscripts
-        return np.einsum(subscripts, *operands, optimize=True)
+        with numba_threads():  # its products, as autodiff's others (kernels/blas.py)
+            return np.einsum(subscripts, *operands, optimize=True)
 
     @staticmethod
     def backward(ctx, g):
@@ -47,7 +49,8 @@ class Einsum(Function):
             target = "".join(c for c in letters if c in reachable)
             equation = ",".join([output, *others]) + "->" + target
             rest = [a for j, a in enumerate(operands) if j != i]
-            part = np.einsum(equation, g, *rest, optimize=True)
+            with numba_threads():
+                part = np.einsum(equation, g, *rest, optimize=True)
             # letters only operand i had were summed over: the gradient is constant along them
             part = np.expand_dims(part, [k for k, c in enumerate(letters) if c not in reachable])
             part = np.broadcast_to(part, [sizes[c] for c in letters])

@@ -1,23 +1,15 @@
-"""Products through autodiff.kernels.blas: numpy's results, and BLAS on one thread when small."""
+"""Products through autodiff.kernels.blas: numpy's results, OpenBLAS's jobs on numba's threads."""
 
+import json
+import os
+import subprocess
+import sys
 import threading
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from autodiff.kernels import blas
-
-
-def _blas_threads() -> list[int]:
-    """Thread counts of the BLAS libraries the limit acts on (those loaded on its first use)."""
-    return [lib.get_num_threads() for lib in blas._blas_libraries()]
-
-
-@pytest.fixture
-def two_blas_threads():
-    with threadpool_limits(limits=2, user_api="blas"):
-        yield
 
 
 @pytest.mark.parametrize(
@@ -45,29 +37,114 @@ def test_matches_numpy(a_shape, b_shape, dtype):
     np.testing.assert_array_equal(out, want)
 
 
+# In a fresh process: OpenBLAS's own workers (the threads that exist before numba's pool starts)
+# burn no CPU time while autodiff's products run, with one_pool on; they do with it off.
+# scipy, where installed, loads an OpenBLAS of its own first: the callback must go to numpy's.
+WORKERS_CPU = r"""
+import json, os, sys, time
+import numpy as np
+try:
+    import scipy.linalg
+except ImportError:
+    pass
+import autodiff
+from autodiff.kernels import blas
+
+def cpu_seconds(tids):
+    total = 0
+    for tid in tids:
+        with open(f"/proc/self/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+openblas_workers = [t for t in os.listdir("/proc/self/task") if int(t) != os.getpid()]
+a = np.random.default_rng(0).standard_normal((512, 512)).astype(np.float32)
+before = cpu_seconds(openblas_workers)
+start = time.perf_counter()
+while time.perf_counter() - start < 0.5:
+    blas.matmul(a, a)
+route = blas._routing()
+built = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["version"]
+print(json.dumps({"workers": len(openblas_workers),
+                  "numpys": route is None or route.openblas.version == built,
+                  "cpu": cpu_seconds(openblas_workers) - before,
+                  "route": blas.describe_route()}))
+"""
+
+
+def _fresh(code: str, **env) -> dict:
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
+def test_products_leave_openblas_workers_asleep():
+    on = _fresh(WORKERS_CPU, OPENBLAS_NUM_THREADS="2", NUMBA_NUM_THREADS="2")
+    if not on["route"].startswith("numba's threads"):
+        pytest.skip(f"products cannot reach numba's threads here: {on['route']}")
+    off = _fresh(WORKERS_CPU, AUTODIFF_RUNTIME="one_pool=off", OPENBLAS_NUM_THREADS="2")
+    assert on["numpys"]  # numpy's OpenBLAS, not scipy's
+    assert on["workers"] >= 1 and off["workers"] >= 1
+    assert off["cpu"] > 0.1  # of about 0.5 s of products on two threads
+    assert on["cpu"] < 0.02
+
+
 @pytest.mark.parametrize(
-    "a_shape,b_shape,serial",
-    [
-        ((64, 400), (400, 120), True),  # 3.1M multiply-adds
-        ((8, 64, 40), (40, 120), True),  # batched: 2.5M
-        ((16, 16), (16, 16), False),  # OpenBLAS runs it on one thread anyway
-        ((128, 784), (784, 256), False),  # 26M: worth the second thread
-    ],
+    "a_shape,b_shape",
+    [((300, 700), (700, 200)), ((4, 128, 256), (256, 96)), ((2, 1, 64, 300), (3, 300, 64))],
 )
-def test_small_products_run_on_one_blas_thread(
-    monkeypatch, two_blas_threads, a_shape, b_shape, serial
-):
-    seen = []
-    real = np.matmul
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_threaded_products_equal_numpys_bit_for_bit(a_shape, b_shape, dtype):
+    # OpenBLAS splits a product the same way whoever runs its jobs
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(a_shape).astype(dtype), rng.standard_normal(b_shape).astype(dtype)
+    np.testing.assert_array_equal(blas.matmul(a, b), np.matmul(a, b))
 
-    def spy(a, b, out=None):
-        seen.append(_blas_threads())
-        return real(a, b, out=out)
 
-    monkeypatch.setattr(blas.np, "matmul", spy)
-    blas.matmul(np.ones(a_shape, np.float32), np.ones(b_shape, np.float32))
-    assert all(n == (1 if serial else 2) for n in seen[0])
-    assert all(n == 2 for n in _blas_threads())  # restored
+FEWER_NUMBA_THREADS = r"""
+import json
+import numba, numpy as np
+import autodiff
+from autodiff.kernels import blas
+numba.set_num_threads(1)  # fewer than OpenBLAS's 2: its jobs must not queue on one thread
+a = np.random.default_rng(0).standard_normal((400, 400)).astype(np.float32)
+print(json.dumps({"equal": bool(np.array_equal(blas.matmul(a, a), a @ a))}))
+"""
+
+
+def test_fewer_numba_threads_than_blas_threads_fall_back_to_openblas():
+    # run with a timeout: two jobs of one product queued on one thread would wait for ever
+    assert _fresh(FEWER_NUMBA_THREADS, OPENBLAS_NUM_THREADS="2", NUMBA_NUM_THREADS="2") == {
+        "equal": True
+    }
+
+
+def test_products_from_several_threads_at_once():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((4, 256, 256)).astype(np.float32)
+    want = np.matmul(a, a)
+    results = [None] * 4
+
+    def work(i):
+        for _ in range(10):
+            results[i] = blas.matmul(a, a)
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not any(t.is_alive() for t in threads)
+    for got in results:
+        np.testing.assert_array_equal(got, want)
 
 
 class FakeBlas:
