@@ -1,4 +1,4 @@
-"""Gradient clipping and flat parameter vectors, as `torch.nn.utils`.
+"""Gradient clipping, flat parameter vectors and `skip_init`, as `torch.nn.utils`.
 
 >>> import autodiff as ad
 >>> import nn
@@ -14,11 +14,14 @@ from autodiff.engine import no_grad
 from autodiff.errors import ShapeError
 from autodiff.ops.shape import cat, stack
 from autodiff.tensor import Tensor
+from nn import init
+from nn.module import Module
 
 __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "parameters_to_vector",
+    "skip_init",
     "vector_to_parameters",
 ]
 
@@ -113,6 +116,31 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         n = p.numel()
         p.data = vec.data[start : start + n].reshape(p.shape)
         start += n
+
+
+def skip_init(module_cls, *args, **kwargs) -> Module:
+    """`module_cls(*args, **kwargs)` with its parameters left uninitialised, as
+    `torch.nn.utils.skip_init`: for a module about to be initialised some other way (its weights
+    loaded, or drawn from another distribution), which spares drawing every value twice.
+
+    Every `nn.init` initialiser does nothing while the module is built, so the parameters have
+    their shapes, dtypes and `requires_grad` but values not to be relied on (`empty`'s for most
+    layers). Buffers set by tensor methods (batch norm's running statistics) are initialised as
+    usual. Unlike PyTorch's, the module needs no `device` argument.
+
+    >>> import nn
+    >>> layer = nn.utils.skip_init(nn.Linear, 4096, 4096)
+    >>> _ = nn.init.normal_(layer.weight, 0, 0.01)
+
+    Raises
+    ------
+    TypeError
+        module_cls is not a subclass of `nn.Module`.
+    """
+    if not (isinstance(module_cls, type) and issubclass(module_cls, Module)):
+        raise TypeError(f"skip_init: expected a Module subclass, got {module_cls!r}")
+    with init._skipped():
+        return module_cls(*args, **kwargs)
 
 
 def _as_list(parameters) -> list:

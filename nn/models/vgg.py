@@ -2,6 +2,8 @@
 convolutions and 2x2 max pooling, doubling the channels 64 -> 128 -> 256 -> 512 as the image
 halves; exactly torchvision's `VGG`, so its checkpoints load with `load_state_dict`."""
 
+from functools import partial
+
 from nn import init
 from nn.activation import ReLU
 from nn.container import Sequential
@@ -12,6 +14,7 @@ from nn.models._args import positive_int
 from nn.module import Module
 from nn.norm import BatchNorm2d
 from nn.pool import AdaptiveAvgPool2d, MaxPool2d
+from nn.utils import skip_init
 
 # torchvision's (and the paper's) configurations A, B, D, E: conv widths, "M" a max pool
 _CONFIGS = {
@@ -76,14 +79,17 @@ class VGG(Module):
         positive_int("VGG", "num_classes", num_classes)
         self.features = features
         self.avgpool = AdaptiveAvgPool2d((7, 7))
+        # init_weights redraws the classifier's 123M weights below: skipping the layers' default
+        # draws spares drawing them twice
+        linear = partial(skip_init, Linear) if init_weights else Linear
         self.classifier = Sequential(
-            Linear(512 * 7 * 7, 4096),
+            linear(512 * 7 * 7, 4096),
             ReLU(inplace=True),
             Dropout(p=dropout),
-            Linear(4096, 4096),
+            linear(4096, 4096),
             ReLU(inplace=True),
             Dropout(p=dropout),
-            Linear(4096, num_classes),
+            linear(4096, num_classes),
         )
         if init_weights:
             # batch norm layers already start at weight 1 and bias 0
