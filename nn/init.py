@@ -171,11 +171,11 @@ def _drawn(tensor, op, draw, generator):
 def _standard_normal(gen, out):
     """Fill the C-contiguous array `out` with N(0, 1) draws from the numpy Generator `gen`.
 
-    float32 by Box-Muller on float32 uniforms, as torch's CPU `normal_`: numpy's own float32
-    normals (ziggurat) are no quicker than its float64 ones, while its float32 log, sqrt, cos and
-    sin are vectorised, several times quicker, which is most of VGG's build time. Uniforms u have
-    24 bits, so 1 - u is in (0, 1] and |z| <= sqrt(48 ln 2) = 5.77, as torch's. Other dtypes:
-    numpy's draws. Pairs are (value i, value i + n // 2); an odd last value is drawn by numpy.
+    float32 by Box-Muller on float32 uniforms, as torch's CPU `normal_`: numpy's float32
+    ziggurat is no quicker than its float64 one, while its vectorised float32 log, sqrt, cos and
+    sin make Box-Muller several times quicker (VGG's build is mostly these draws). Uniforms u
+    have 24 bits, so 1 - u is in (0, 1] and |z| <= sqrt(48 ln 2) = 5.77, as torch's. Pairs are
+    (value i, value i + n // 2); an odd last value is drawn by numpy, as are other dtypes.
     """
     if out.dtype != np.float32:
         gen.standard_normal(dtype=out.dtype.type, out=out)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import autodiff as ad
+import nn
 from nn import Parameter, init
 
 # (fan_out, fan_in) = (256, 512): 131072 draws, so the sample std is within ~0.4% (3 sigma)
@@ -139,6 +140,21 @@ def test_float64_draws_are_float64():
     init.normal_(t, generator=0)
     assert t.dtype == np.float64
     assert len(np.unique(t.data)) == t.data.size
+
+
+@pytest.mark.parametrize("n", [2**20 + 1, 2**17])
+def test_float32_normals_follow_the_standard_normal(n):
+    # float32 normals come from Box-Muller in blocks (an odd n has one value drawn apart): the
+    # CDF at several points, the pairs' independence and the 5.77 std reach (torch's) checked
+    z = init.normal_(np.empty(n, np.float32), generator=0).astype(np.float64)
+    for x in (-3.0, -1.5, -0.5, 0.0, 0.7, 2.0, 3.5):
+        p = (1 + math.erf(x / math.sqrt(2))) / 2
+        assert abs((z < x).mean() - p) < 6 * math.sqrt(p * (1 - p) / n)
+    assert abs(z.mean()) < 6 / math.sqrt(n) and abs(z.std() - 1) < 6 / math.sqrt(2 * n)
+    first, second = z[: n // 2], z[n // 2 : n // 2 * 2]
+    for u, v in ((first, second), (first**2, second**2)):
+        assert abs(np.corrcoef(u, v)[0, 1]) < 6 / math.sqrt(n // 2)
+    assert np.abs(z).max() < math.sqrt(48 * math.log(2)) + 1e-5
 
 
 def test_ndarrays_are_accepted_and_filled_in_place():
@@ -279,23 +295,25 @@ def test_sparse_zeros_each_column_like_torch():
         assert values[values != 0].std() == pytest.approx(0.5, rel=0.01)
 
 
+FILLS = [
+    lambda w: init.uniform_(w),
+    lambda w: init.normal_(w),
+    lambda w: init.constant_(w, 0.5),
+    lambda w: init.ones_(w),
+    lambda w: init.zeros_(w),
+    lambda w: init.xavier_uniform_(w),
+    lambda w: init.xavier_normal_(w),
+    lambda w: init.kaiming_uniform_(w),
+    lambda w: init.kaiming_normal_(w),
+    lambda w: init.trunc_normal_(w),
+    lambda w: init.orthogonal_(w),
+    lambda w: init.sparse_(w, 0.5),
+    lambda w: init.eye_(w),
+]
+
+
 def test_every_initialiser_returns_the_tensor_under_grad_and_no_grad():
-    fills = [
-        lambda w: init.uniform_(w),
-        lambda w: init.normal_(w),
-        lambda w: init.constant_(w, 0.5),
-        lambda w: init.ones_(w),
-        lambda w: init.zeros_(w),
-        lambda w: init.xavier_uniform_(w),
-        lambda w: init.xavier_normal_(w),
-        lambda w: init.kaiming_uniform_(w),
-        lambda w: init.kaiming_normal_(w),
-        lambda w: init.trunc_normal_(w),
-        lambda w: init.orthogonal_(w),
-        lambda w: init.sparse_(w, 0.5),
-        lambda w: init.eye_(w),
-    ]
-    for fill in fills:
+    for fill in FILLS:
         w = Parameter(np.full((4, 6), 9.0, np.float32))
         version = w._version
         assert fill(w) is w and w.is_leaf and w.grad_fn is None and w.requires_grad
@@ -313,3 +331,61 @@ def test_new_random_initialisers_are_reproducible_with_a_generator():
         fill(a, generator=5)
         fill(b, generator=5)
         np.testing.assert_array_equal(a.data, b.data)
+
+
+# ---- nn.utils.skip_init ------------------------------------------------------------------------
+
+
+def test_skip_init_builds_the_module_without_drawing():
+    state = ad.random.default_generator().bit_generator.state
+    layer = nn.utils.skip_init(nn.Linear, 5, 3, dtype=ad.float64)
+    conv = nn.utils.skip_init(nn.Conv2d, 2, 4, 3, bias=False)
+    assert ad.random.default_generator().bit_generator.state == state
+    assert isinstance(layer, nn.Linear) and isinstance(conv, nn.Conv2d) and conv.bias is None
+    assert [(tuple(p.shape), p.dtype, p.requires_grad) for p in layer.parameters()] == [
+        ((3, 5), ad.float64, True),
+        ((3,), ad.float64, True),
+    ]
+    assert conv.weight.shape == (4, 2, 3, 3) and conv.weight.dtype == ad.float32
+    nn.Linear(5, 3)  # outside, the defaults are drawn again
+    assert ad.random.default_generator().bit_generator.state != state
+
+
+def test_skip_init_leaves_every_initialiser_undone_and_buffers_set():
+    class Filled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = Parameter(np.full((4, 6), 9.0, np.float32))
+            for fill in FILLS:
+                assert fill(self.w) is self.w
+
+    assert (nn.utils.skip_init(Filled).w.data == 9.0).all()
+    assert not (Filled().w.data == 9.0).all()
+    norm = nn.utils.skip_init(nn.BatchNorm2d, 3)
+    assert not norm.running_mean.data.any() and (norm.running_var.data == 1).all()
+
+
+def test_skip_init_ends_with_the_build_even_when_it_fails():
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.utils.skip_init(nn.Conv2d, 3, 4, 3, groups=2)
+    assert (init.ones_(ad.zeros(2)).data == 1).all()
+
+
+def test_skip_init_rejects_what_is_not_a_module_class():
+    for bad in (nn.Linear(2, 2), lambda: nn.Linear(2, 2), int):
+        with pytest.raises(TypeError, match="skip_init: expected a Module subclass"):
+            nn.utils.skip_init(bad)
+
+
+@pytest.mark.parametrize(
+    ("cls", "args", "kwargs"),
+    [("Linear", (5, 3), {}), ("Conv2d", (2, 4, 3), {"bias": False}), ("BatchNorm2d", (3,), {})],
+)
+def test_skip_init_gives_torchs_parameters(cls, args, kwargs):
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.utils.skip_init(getattr(torch.nn, cls), *args, **kwargs)
+    ours = nn.utils.skip_init(getattr(nn, cls), *args, **kwargs)
+    assert [(n, tuple(p.shape), p.requires_grad) for n, p in ours.named_parameters()] == [
+        (n, tuple(p.shape), p.requires_grad) for n, p in theirs.named_parameters()
+    ]
+    assert all(p.dtype == ad.float32 for p in ours.parameters())

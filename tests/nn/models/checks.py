@@ -12,6 +12,19 @@ def n_params(model) -> int:
     return sum(p.data.size for p in model.parameters())
 
 
+def assert_normal(weight, std):
+    """weight's values look drawn from N(0, std^2): mean, std and the share within one std (0.683
+    for a normal, 0.577 for a uniform of that std), each within 6 standard errors; of an evenly
+    spread sample of about a million values when there are more."""
+    values = weight.data.ravel()
+    values = values[:: max(1, values.size >> 20)].astype(np.float64)
+    n = values.size
+    assert abs(values.mean()) < 6 * std / np.sqrt(n)
+    assert abs(values.std() / std - 1) < 6 / np.sqrt(2 * n)
+    within = 0.6827
+    assert abs((np.abs(values) < std).mean() - within) < 6 * np.sqrt(within * (1 - within) / n)
+
+
 def loss_of(output, y):
     """Cross-entropy of the logits, plus 0.3 of each auxiliary head's when there are any."""
     if isinstance(output, tuple):

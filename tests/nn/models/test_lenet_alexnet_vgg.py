@@ -6,8 +6,8 @@ import pytest
 
 import autodiff as ad
 import nn
-from nn.models import alexnet, lenet5, make_layers, vgg16, vgg19
-from tests.nn.models.checks import assert_trains, n_params
+from nn.models import VGG, alexnet, lenet5, make_layers, vgg11, vgg16, vgg19
+from tests.nn.models.checks import assert_normal, assert_trains, n_params
 
 
 def _shapes_through(layers, x):
@@ -102,12 +102,41 @@ def test_vgg16_count_layout_and_shapes(vgg16_model):
         assert model.eval()(ad.randn(2, 3, 32, 32)).shape == (2, 1000)
 
 
+def assert_vgg_initialisation(model):
+    """torchvision's: convolutions He-normal with fan_out (std sqrt(2 / (9 c_out))), linear
+    layers N(0, 0.01^2), biases 0, batch norm weight 1 and bias 0 with fresh statistics."""
+    kinds = set()
+    for m in model.modules():
+        kinds.add(type(m))
+        if isinstance(m, nn.Conv2d):
+            assert_normal(m.weight, np.sqrt(2 / (9 * m.out_channels)))
+        elif isinstance(m, nn.Linear):
+            assert_normal(m.weight, 0.01)
+        elif isinstance(m, nn.BatchNorm2d):
+            assert (m.weight.data == 1).all() and (m.running_var.data == 1).all()
+            assert not m.running_mean.data.any() and m.num_batches_tracked.item() == 0
+        if isinstance(m, nn.Conv2d | nn.Linear | nn.BatchNorm2d):
+            assert not m.bias.data.any()
+            assert m.weight.dtype == ad.float32 and m.weight.requires_grad
+    assert {nn.Conv2d, nn.Linear} <= kinds
+
+
 def test_vgg16_has_torchvisions_initialisation(vgg16_model):
-    conv = vgg16_model.features[28]  # 512 -> 512: fan_out 4,608, He std sqrt(2 / 4,608)
-    assert abs(conv.weight.data.std() / np.sqrt(2 / 4_608) - 1) < 0.02
-    assert not conv.bias.data.any()
-    fc = vgg16_model.classifier[3]
-    assert abs(fc.weight.data.std() / 0.01 - 1) < 0.02 and not fc.bias.data.any()
+    assert_vgg_initialisation(vgg16_model)
+
+
+def test_vgg_with_batch_norm_has_torchvisions_initialisation():
+    model = vgg11(batch_norm=True, num_classes=10)
+    assert n_params(model) == 132_868_840 - 4_097 * 990
+    assert_vgg_initialisation(model)
+
+
+def test_vgg_without_init_weights_keeps_the_layers_defaults():
+    model = VGG(make_layers((8, "M")), num_classes=3, init_weights=False)
+    for m in (model.features[0], *model.classifier[::3]):
+        bound = 1 / np.sqrt(m.weight[0].numel())  # PyTorch's default, U(-bound, bound)
+        largest = np.abs(m.weight.data).max()
+        assert 0.9 * bound < largest < bound * (1 + 1e-6) and m.bias.data.any()
 
 
 def test_vgg16_trains(vgg16_model):
