@@ -22,6 +22,7 @@ program meanwhile run on one thread too.
 
 import ctypes
 import os
+import re
 import threading
 from contextlib import contextmanager
 from functools import partial
@@ -114,9 +115,12 @@ def numba_threads():
     """Run numpy's multithreaded BLAS calls of the duration on numba's threads, where that is
     possible (see the module docstring); nests and overlaps across threads."""
     route = _routing()
-    if route is None or numba.get_num_threads() < route.openblas.get_num_threads():
+    threads = route and route.openblas.get_num_threads()
+    if route is None or numba.get_num_threads() < threads:
         yield
         return
+    # jobs run as OpenBLAS's threads past its own workers, where its build has such slots
+    route.job_offset.value = threads if 2 * threads <= route.max_threads else 0
     with route.callback:
         yield
 
@@ -124,6 +128,8 @@ def numba_threads():
 class _Route(NamedTuple):
     callback: _HeldSetting  # installs blas_threads.run_jobs in numpy's OpenBLAS
     openblas: object  # threadpoolctl's controller of that OpenBLAS
+    job_offset: ctypes.c_int32  # blas_threads.JOB_OFFSET
+    max_threads: int  # OpenBLAS's thread slots (its build's MAX_THREADS), 0 if unknown
 
 
 def _routing() -> _Route | None:
@@ -140,10 +146,12 @@ def _find_route() -> _Route | None:
     setter = lib and _symbol(lib, "openblas_set_threads_callback_function")
     if setter is None or numba.threading_layer() != "omp":
         return None
-    from .blas_threads import run_jobs  # compiled (or loaded) only where it can run
+    from .blas_threads import JOB_OFFSET, run_jobs  # compiled (or loaded) only where it runs
 
     setter.argtypes, setter.restype = [ctypes.c_void_p], None
-    return _Route(_HeldSetting(partial(setter, run_jobs.address), partial(setter, None)), lib)
+    held = _HeldSetting(partial(setter, run_jobs.address), partial(setter, None))
+    max_threads = re.search(r"MAX_THREADS=(\d+)", _config_string(lib))
+    return _Route(held, lib, JOB_OFFSET, int(max_threads[1]) if max_threads else 0)
 
 
 def _numpys_openblas():
@@ -155,12 +163,19 @@ def _numpys_openblas():
     built = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     want = " ".join(built.get("openblas configuration", "").split())
     for lib in _blas_libraries():
-        get_config = lib.internal_api == "openblas" and _symbol(lib, "openblas_get_config")
-        if get_config:
-            get_config.restype = ctypes.c_char_p
-            if " ".join(get_config().decode().split()) == want:
-                return lib
+        if lib.internal_api == "openblas" and _config_string(lib) == want:
+            return lib
     return None
+
+
+def _config_string(lib) -> str:
+    """OpenBLAS's ``openblas_get_config()`` of threadpoolctl's handle ``lib``, spaces
+    normalised ("OpenBLAS 0.3.31 USE64BITINT ... MAX_THREADS=64"), or ""."""
+    get_config = _symbol(lib, "openblas_get_config")
+    if get_config is None:
+        return ""
+    get_config.restype = ctypes.c_char_p
+    return " ".join(get_config().decode().split())
 
 
 def _symbol(lib, name: str):

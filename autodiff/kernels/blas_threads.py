@@ -13,14 +13,41 @@ run at the same time, not one after another: the jobs of a level-3 product wait 
 packed panels. So the caller routes a product here only while numba has at least as many threads
 as OpenBLAS (``blas.matmul``), and only on numba's OpenMP layer, whose threads each take one
 share of a range (TBB's tasks may run two shares on one thread).
+
+Job ``i`` runs as OpenBLAS's thread ``i + JOB_OFFSET``: OpenBLAS marks "its" thread busy while a
+job runs, and its own worker ``i`` (those of indices below its thread count), if awake, would
+then never go back to sleep while autodiff's products run; indices past its workers are slots
+with no thread. ``blas.matmul`` sets the offset (read by the compiled callback through a symbol,
+so the cached machine code stays valid in every process).
 """
 
+import ctypes
+
+import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 from numba import cfunc, prange, types
 from numba.extending import intrinsic
 
 from ._config import JIT
+
+#: The index of OpenBLAS's thread that job 0 runs as (see the module docstring).
+JOB_OFFSET = ctypes.c_int32(0)
+llvm.add_symbol("autodiff_blas_job_offset", ctypes.addressof(JOB_OFFSET))
+
+
+@intrinsic
+def _job_offset(typingctx):
+    """The current value of :data:`JOB_OFFSET`."""
+
+    def codegen(context, builder, signature, args):
+        offset = builder.module.globals.get("autodiff_blas_job_offset")
+        if offset is None:
+            offset = ir.GlobalVariable(builder.module, ir.IntType(32), "autodiff_blas_job_offset")
+            offset.linkage = "external"
+        return builder.load(offset)
+
+    return types.int32(), codegen
 
 
 @intrinsic
@@ -58,7 +85,7 @@ def _byte_offset(typingctx, pointer, offset):
 )
 def run_jobs(sync, dojob, numjobs, jobdata_elsize, jobdata, dojob_data):
     """OpenBLAS's threads callback: runs its ``numjobs`` jobs on numba's threads, one each."""
+    offset = _job_offset()
     for i in prange(numjobs):
-        _call_job(
-            dojob, np.int32(i), _byte_offset(jobdata, i * np.intp(jobdata_elsize)), dojob_data
-        )
+        data = _byte_offset(jobdata, i * np.intp(jobdata_elsize))
+        _call_job(dojob, np.int32(i) + offset, data, dojob_data)

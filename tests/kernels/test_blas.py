@@ -59,10 +59,15 @@ def cpu_seconds(tids):
     return total / os.sysconf("SC_CLK_TCK")
 
 openblas_workers = [t for t in os.listdir("/proc/self/task") if int(t) != os.getpid()]
-a = np.random.default_rng(0).standard_normal((512, 512)).astype(np.float32)
+n = int(os.environ.get("SIZE", 512))
+a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
+seconds = float(os.environ["SECONDS"])
+if os.environ.get("WAKE"):
+    blas.matmul(a, a)  # routes decided (slow: loads numba), then
+    a @ a  # the program's own product wakes OpenBLAS's workers; they spin, then sleep
 before = cpu_seconds(openblas_workers)
 start = time.perf_counter()
-while time.perf_counter() - start < 0.5:
+while time.perf_counter() - start < seconds:
     blas.matmul(a, a)
 route = blas._routing()
 built = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["version"]
@@ -85,16 +90,29 @@ def _fresh(code: str, **env) -> dict:
     return json.loads(run.stdout.splitlines()[-1])
 
 
+TWO_THREADS = {"OPENBLAS_NUM_THREADS": "2", "NUMBA_NUM_THREADS": "2"}
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
 def test_products_leave_openblas_workers_asleep():
-    on = _fresh(WORKERS_CPU, OPENBLAS_NUM_THREADS="2", NUMBA_NUM_THREADS="2")
+    on = _fresh(WORKERS_CPU, SECONDS="0.5", **TWO_THREADS)
     if not on["route"].startswith("numba's threads"):
         pytest.skip(f"products cannot reach numba's threads here: {on['route']}")
-    off = _fresh(WORKERS_CPU, AUTODIFF_RUNTIME="one_pool=off", OPENBLAS_NUM_THREADS="2")
+    off = _fresh(WORKERS_CPU, SECONDS="0.5", AUTODIFF_RUNTIME="one_pool=off", **TWO_THREADS)
     assert on["numpys"]  # numpy's OpenBLAS, not scipy's
     assert on["workers"] >= 1 and off["workers"] >= 1
     assert off["cpu"] > 0.1  # of about 0.5 s of products on two threads
     assert on["cpu"] < 0.02
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
+def test_workers_the_program_woke_go_back_to_sleep():
+    # OpenBLAS marks its thread i busy while job i runs: run as thread i, the jobs kept an awake
+    # worker spinning while products ran (0.35-0.8 s of these 1.5 s, in three runs)
+    got = _fresh(WORKERS_CPU, SECONDS="1.5", WAKE="1", SIZE="300", **TWO_THREADS)
+    if not got["route"].startswith("numba's threads"):
+        pytest.skip(f"products cannot reach numba's threads here: {got['route']}")
+    assert got["cpu"] < 0.25  # OpenBLAS's spin before sleeping: about 0.1 s by default
 
 
 @pytest.mark.parametrize(
