@@ -40,6 +40,7 @@ from autodiff.engine import Node, enable_grad, graph_nodes, reduce_to_shape
 from autodiff.function import recording
 from autodiff.gradcheck import GradcheckError, compare, overall_rel_diff, verdict
 from autodiff.ops.normalization import BatchNorm
+from autodiff.ops.sync_batch_norm import SyncBatchNorm, stats_from_inputs
 from autodiff.tensor import Tensor
 
 __all__ = ["gradcheck_graph", "record_node_inputs", "GraphcheckReport", "NodeReport"]
@@ -341,7 +342,7 @@ def _batch_stats(arrays, attrs):
 
 
 # ops whose attributes are functions of their inputs, and how to recompute them
-_ATTRS_FROM_INPUTS = {BatchNorm: _batch_stats}
+_ATTRS_FROM_INPUTS = {BatchNorm: _batch_stats, SyncBatchNorm: stats_from_inputs}
 
 
 def _check_node(position, node, eps, atol, rtol, max_elements, rng):

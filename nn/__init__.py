@@ -104,6 +104,7 @@ from nn.pool import (
 )
 from nn.shape import Flatten, Identity
 from nn.summary import summary
+from nn.syncbatchnorm import SyncBatchNorm
 from nn.upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from nn.yolo_loss import YOLOLoss
 
@@ -123,5 +124,5 @@ __all__ = [
     "ReplicationPad2d", "save", "SELU", "Sequential", "Sigmoid", "SiLU", "SmoothL1Loss",
     "SoftMarginLoss", "Softmax", "Softmin", "Softplus", "Softshrink", "Softsign", "summary", "Tanh",
     "Tanhshrink", "Threshold", "Unfold", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d",
-    "TripletMarginLoss", "utils", "YOLOLoss", "ZeroPad1d", "ZeroPad2d",
+    "SyncBatchNorm", "TripletMarginLoss", "utils", "YOLOLoss", "ZeroPad1d", "ZeroPad2d",
 ]  # fmt: skip

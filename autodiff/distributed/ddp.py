@@ -76,6 +76,7 @@ class DistributedDataParallel(Module):
     Batch norm normalises with each rank's own batch statistics (as PyTorch's `BatchNorm2d`
     under DDP), so a model with batch norm in training mode is not the same as one process on
     the global batch; in eval mode, or without batch norm, it is.
+    `nn.SyncBatchNorm.convert_sync_batchnorm(module, comm)` before wrapping makes it so.
     """
 
     def __init__(
