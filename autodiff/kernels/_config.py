@@ -63,6 +63,12 @@ COLS_BUDGET_BYTES = 32 * 2**20
 # Winograd takes them: below it the GEMM is too shallow to run near the BLAS peak.
 DIRECT_MAX_GROUP_WEIGHTS = 16384
 
+# The weight gradient of float32 convolutions with at most this many weights per group runs as
+# direct loops whatever algorithm ran the forward (direct.supports_weight_gradient): without a
+# transform or a GEMM it is the fastest on every 3x3 layer measured, up to 128 -> 128 channels
+# (python -m benchmarks.conv_tuning algorithms).
+DIRECT_WEIGHT_GRADIENT_MAX_GROUP_WEIGHTS = 2**18
+
 # Largest padded input chunk (bytes) one direct-kernel iteration copies into its batch-innermost
 # buffer (direct.py): larger chunks give longer runs, smaller ones keep the input rows of an
 # output row in cache; LeNet's layers fit whole.

@@ -7,7 +7,7 @@ Each algorithm is a module with one interface (``ConvAlgorithm``): ``supports(ge
 whether it takes a convolution, and ``forward``, ``backward_input``, ``backward_weight`` run it
 on C-contiguous arrays of one dtype that this module has checked. The first algorithm in
 ``ALGORITHMS`` (``FLOAT64_ALGORITHMS`` for float64) whose ``supports`` accepts the geometry runs
-the forward and both gradients.
+the forward and the input gradient; ``choose_weight_gradient`` picks the weight gradient's.
 """
 
 from typing import NamedTuple, Protocol
@@ -55,6 +55,17 @@ def choose(g: ConvGeometry) -> ConvAlgorithm:
     ``g``."""
     algorithms = FLOAT64_ALGORITHMS if g.dtype == np.float64 else ALGORITHMS
     return next(a for a in algorithms if a.supports(g))
+
+
+def choose_weight_gradient(g: ConvGeometry, forward: ConvAlgorithm) -> ConvAlgorithm:
+    """The algorithm for the weight gradient of a convolution whose forward ran ``forward``:
+    in float32, the direct loops wherever ``direct.supports_weight_gradient`` takes ``g`` (no
+    transform, no GEMM: the fastest weight gradient on every 3x3 layer of ``python -m
+    benchmarks.conv_tuning algorithms``, also where Winograd or im2col is the faster forward);
+    otherwise ``forward`` itself."""
+    if g.dtype == np.float32 and direct in ALGORITHMS and direct.supports_weight_gradient(g):
+        return direct
+    return forward
 
 
 class ConvSaved(NamedTuple):
@@ -138,7 +149,10 @@ def conv2d_backward(
         )
     gb = gy.sum(axis=(0, 2, 3)) if need_b and saved.has_bias else None
     gx = saved.algorithm.backward_input(gy, saved.w, g) if need_x else None
-    gw = saved.algorithm.backward_weight(gy, saved.x, g) if need_w else None
+    if need_w:
+        gw = choose_weight_gradient(g, saved.algorithm).backward_weight(gy, saved.x, g)
+    else:
+        gw = None
     return gx, gw, gb
 
 

@@ -40,12 +40,22 @@ def supports(g: ConvGeometry) -> bool:
     """Stride 1, padding within the dilated kernel's reach, at most
     ``_config.DIRECT_MAX_GROUP_WEIGHTS`` weights per group, and not depthwise (``depthwise.py``
     is faster there) unless ``C == 1``."""
+    return _takes(g, _config.DIRECT_MAX_GROUP_WEIGHTS)
+
+
+def supports_weight_gradient(g: ConvGeometry) -> bool:
+    """As :func:`supports`, up to ``_config.DIRECT_WEIGHT_GRADIENT_MAX_GROUP_WEIGHTS`` weights per
+    group: the limit for running only the weight gradient here."""
+    return _takes(g, _config.DIRECT_WEIGHT_GRADIENT_MAX_GROUP_WEIGHTS)
+
+
+def _takes(g: ConvGeometry, max_group_weights: int) -> bool:
     c = g.x_shape[1]
     f, cg, kh, kw = g.w_shape
     (dh, dw), (pt, pb, pl, pr) = g.window.dilation, g.window.padding
     # backward_input pads gy by d * (k - 1) - p, which must not be negative
     fits = max(pt, pb) <= dh * (kh - 1) and max(pl, pr) <= dw * (kw - 1)
-    small = f // g.groups * cg * kh * kw <= _config.DIRECT_MAX_GROUP_WEIGHTS
+    small = f // g.groups * cg * kh * kw <= max_group_weights
     return g.window.stride == (1, 1) and fits and small and (cg > 1 or c == 1)
 
 
