@@ -1,9 +1,23 @@
 """Every process-level setting autodiff makes, in one place, and how to change each.
 
-``import autodiff`` changes nothing outside the library: no environment variable, no thread
-pool setting, no malloc tuning unless asked for. The settings (``python -m benchmarks.tuning
-one_pool malloc`` measures what each one buys):
+``import autodiff`` changes nothing outside the library: no environment variable, no malloc
+tuning, no BLAS thread limit that could slow another thread's work. The settings
+(``python -m benchmarks.tuning spin one_pool malloc`` measures what each one buys):
 
+``spin`` (on by default, Linux)
+    numba's idle OpenMP workers spin :data:`SPIN_COUNT` times before they sleep (libgomp's
+    ``GOMP_SPINCOUNT``; False keeps libgomp's default, an int sets that count): sleeping
+    workers take tens of microseconds to wake for each parallel kernel, and workers spinning
+    long (libgomp's default: milliseconds) hold the cores that Winograd's threads and the next
+    kernels need.
+    libgomp reads the count once, when it is loaded, so autodiff loads it on import (starting
+    no thread) with ``GOMP_SPINCOUNT`` in the environment meanwhile, then restores the
+    environment: child processes do not see it, and numba's omp layer uses the libgomp loaded.
+    torch imported afterwards shares that libgomp (one OpenMP runtime for both) and its count.
+    It can change only before libgomp loads (:func:`configure` raises after that). Not set when
+    the environment has ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` (yours win) or when libgomp
+    was loaded before ``import autodiff`` (by torch, for one: torch keeps its runtime, numba
+    loads the system's; run with ``GOMP_SPINCOUNT=1000`` in the environment for the count).
 ``one_pool`` (on by default)
     autodiff's matrix products run OpenBLAS's jobs on numba's threads (OpenBLAS's threads
     callback, installed for the duration of each product only: ``autodiff.kernels.blas``), so a
@@ -15,14 +29,16 @@ one_pool malloc`` measures what each one buys):
     page-fault its activations in afresh. It applies to every allocation of the process;
     turning it off restores glibc's initial thresholds (glibc's sliding mmap threshold,
     disabled by any ``mallopt`` call, stays off). glibc only.
+
 ``winograd`` (off by default)
     3x3 convolutions with at least 16 channels in and out use Winograd F(4x4, 3x3) (about 1.2x
     faster again), whose float32 error is 6-22 times PyTorch's; off, they use Winograd
     F(2x2, 3x3), within twice PyTorch's error (``tests/kernels/test_conv_accuracy.py``).
 
 Change them with :func:`configure` or, before ``import autodiff``, the environment variable
-``AUTODIFF_RUNTIME``, e.g. ``AUTODIFF_RUNTIME="one_pool=off,malloc=on"``. :func:`describe`
-prints the thread pools and the settings in force.
+``AUTODIFF_RUNTIME``, e.g. ``AUTODIFF_RUNTIME="spin=off,malloc=on,one_pool=off"`` (``spin``
+also takes a count: ``spin=20000``). :func:`describe` prints the thread pools and the settings
+in force.
 
 Independently of these settings, a Winograd convolution holds BLAS to one thread while its own
 threads split the batch (``autodiff.kernels.winograd``), for the duration of that call only.
@@ -34,6 +50,7 @@ import os
 import platform
 import sys
 import threading
+import warnings
 from typing import TextIO
 
 import numba
@@ -41,6 +58,10 @@ import numba
 from autodiff.kernels import _config, blas
 from autodiff.kernels import winograd as winograd_kernels
 
+#: Spins of numba's idle OpenMP workers before they sleep, for ``spin=True`` (tens of
+#: microseconds): long enough to catch the next kernel of a small network, short enough to leave
+#: the cores to Winograd's threads (``python -m benchmarks.tuning spin_count``).
+SPIN_COUNT = 1000
 #: glibc: blocks from this size up are mapped on their own (glibc's own ceiling for its sliding
 #: threshold), and free memory at the top of the heap beyond the trim threshold is returned.
 MMAP_THRESHOLD = 32 * 2**20
@@ -51,20 +72,28 @@ GLIBC_MMAP_THRESHOLD = GLIBC_TRIM_THRESHOLD = 128 * 2**10
 ENV = "AUTODIFF_RUNTIME"
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters, from glibc's malloc.h
-_SETTINGS = ("one_pool", "malloc", "winograd")
+_SETTINGS = ("spin", "one_pool", "malloc", "winograd")
+_LIBGOMP = "libgomp.so.1"  # GNU OpenMP, numba's omp threading layer on Linux
 _ON, _OFF = ("on", "true", "1", "yes"), ("off", "false", "0", "no")
 
-_state = {"malloc": False}
+_state = {"spin": None, "malloc": False}
 _lock = threading.Lock()
 
 
 def configure(
-    *, one_pool: bool | None = None, malloc: bool | None = None, winograd: bool | None = None
+    *,
+    spin: bool | int | None = None,
+    one_pool: bool | None = None,
+    malloc: bool | None = None,
+    winograd: bool | None = None,
 ) -> dict:
     """Turn runtime settings on or off; arguments left as None keep their current value.
 
     Parameters
     ----------
+    spin : bool or int, optional
+        Spin count of numba's idle OpenMP workers: True for :data:`SPIN_COUNT`, an int >= 0 for
+        that count, False for libgomp's default. Only before numba's OpenMP runtime has started.
     one_pool : bool, optional
         Run the BLAS jobs of autodiff's matrix products on numba's threads.
     malloc : bool, optional
@@ -79,17 +108,28 @@ def configure(
 
     Raises
     ------
-    TypeError
-        A value that is not True, False or None.
+    TypeError, ValueError
+        A value of the wrong type, or a negative spin count.
     RuntimeError
-        ``malloc`` is asked for off glibc. Nothing is changed then.
+        ``spin`` asks for a different count after numba's OpenMP runtime has started (set
+        ``GOMP_SPINCOUNT`` in the environment before starting Python instead), or ``malloc``
+        is asked for off glibc. Nothing is changed then.
     """
+    count = _spin_count(spin)
     for name, value in (("one_pool", one_pool), ("malloc", malloc), ("winograd", winograd)):
         if value is not None and not isinstance(value, bool):
             raise TypeError(f"configure: {name} must be True, False or None, not {value!r}")
     with _lock:
+        if spin is not None and count != _state["spin"] and _openmp_started():
+            raise RuntimeError(
+                f"configure: spin={spin!r} comes too late: GNU OpenMP (libgomp) is loaded and "
+                f"read its spin count ({_state['spin'] or 'not set by autodiff'}); set "
+                f"{ENV}=spin=... or GOMP_SPINCOUNT before starting Python instead"
+            )
         if malloc and not _glibc():
             raise RuntimeError(f"configure: malloc=True needs glibc, not {platform.libc_ver()}")
+        if count is not None and count != _state["spin"]:
+            _load_openmp(count)
         if malloc is not None and malloc != _state["malloc"] and _glibc():
             _mallopt(malloc)
         if one_pool is not None:
@@ -110,8 +150,13 @@ def limit_threads(n: int) -> None:
 
 
 def settings() -> dict:
-    """The settings in force: ``{"one_pool": bool, "malloc": bool, "winograd": bool}``."""
+    """The settings in force: ``{"spin": int or None, "one_pool": bool, "malloc": bool,
+    "winograd": bool}``.
+
+    ``spin`` is None when autodiff did not set it: libgomp's default, or the user's own
+    ``GOMP_SPINCOUNT`` / ``OMP_WAIT_POLICY`` (:func:`describe` shows those)."""
     return {
+        "spin": _state["spin"],
         "one_pool": _config.BLAS_ON_NUMBA_THREADS,
         "malloc": _state["malloc"],
         "winograd": winograd_kernels.F4.enabled,
@@ -156,7 +201,9 @@ def _format(info: dict) -> str:
     s, nb = info["settings"], info["numba"]
     lines = [
         "autodiff runtime settings (autodiff.runtime.configure, or AUTODIFF_RUNTIME):",
-        "  " + " ".join(f"{name}={'on' if on else 'off'}" for name, on in s.items()),
+        f"  spin={s['spin'] if s['spin'] is not None else 'off'}"
+        f" one_pool={'on' if s['one_pool'] else 'off'} malloc={'on' if s['malloc'] else 'off'}"
+        f" winograd={'on' if s['winograd'] else 'off'}",
         f"numba: {nb['threads']} threads, threading layer {nb['threading_layer']}",
     ]
     for lib in info["libraries"]:
@@ -179,6 +226,17 @@ def _torch_threads() -> tuple[int, int] | None:
     return torch.get_num_threads(), torch.get_num_interop_threads()
 
 
+def _spin_count(spin) -> int | None:
+    """The spin count ``spin`` asks for (None: libgomp's default); raises on a bad value."""
+    if spin is None or spin is False:
+        return None
+    if spin is True:
+        return SPIN_COUNT
+    if not isinstance(spin, int) or spin < 0:
+        raise ValueError(f"configure: spin must be True, False or a count >= 0, not {spin!r}")
+    return spin
+
+
 def _pool_started() -> bool:
     """Whether numba's thread pool has started (it chooses its threading layer then)."""
     try:
@@ -186,6 +244,39 @@ def _pool_started() -> bool:
     except ValueError:
         return False
     return True
+
+
+def _openmp_started() -> bool:
+    """Whether GNU OpenMP has read its settings: numba's pool started, or libgomp is loaded
+    (by numba, torch, or anything else)."""
+    if _pool_started():
+        return True
+    try:
+        ctypes.CDLL(_LIBGOMP, mode=os.RTLD_NOLOAD)
+    except (OSError, AttributeError):  # not loaded; or no RTLD_NOLOAD (not Linux)
+        return False
+    return True
+
+
+def _load_openmp(count: int) -> None:
+    """Load libgomp with ``GOMP_SPINCOUNT=count`` in the environment meanwhile.
+
+    libgomp reads the variable as it loads; numba's omp layer then finds it loaded and uses it.
+    Loading starts no thread, so a process forked afterwards can still run parallel kernels
+    (numba refuses to once its pool has started in the parent). The environment is restored.
+    """
+    saved = os.environ.get("GOMP_SPINCOUNT")
+    os.environ["GOMP_SPINCOUNT"] = str(count)
+    try:
+        ctypes.CDLL(_LIBGOMP)
+    except OSError as exc:
+        raise RuntimeError(f"configure: spin={count}: no GNU OpenMP runtime ({exc})") from None
+    finally:
+        if saved is None:
+            del os.environ["GOMP_SPINCOUNT"]
+        else:
+            os.environ["GOMP_SPINCOUNT"] = saved
+    _state["spin"] = count
 
 
 def _glibc() -> bool:
@@ -204,7 +295,7 @@ def _mallopt(keep: bool) -> None:
 
 
 def parse(text: str) -> dict:
-    """``"one_pool=on,malloc=off"`` -> keyword arguments for :func:`configure`.
+    """``"spin=on,malloc=off,one_pool=on"`` -> keyword arguments for :func:`configure`.
 
     Raises ValueError naming the variable and the item it cannot read.
     """
@@ -214,12 +305,31 @@ def parse(text: str) -> dict:
         name, value = name.strip(), value.strip().lower()
         if name not in _SETTINGS:
             raise ValueError(f"{ENV}: unknown setting {name!r} in {text!r}; known: {_SETTINGS}")
-        if value not in _ON + _OFF:
-            raise ValueError(f"{ENV}: {item!r} in {text!r} is neither on nor off")
-        kwargs[name] = value in _ON
+        if value in _ON:
+            kwargs[name] = True
+        elif value in _OFF:
+            kwargs[name] = False
+        elif name == "spin" and value.isdigit():
+            kwargs[name] = int(value)
+        else:
+            raise ValueError(f"{ENV}: {item!r} in {text!r} is not on, off (or a spin count)")
     return kwargs
 
 
 def _from_environment() -> None:
-    """Apply ``AUTODIFF_RUNTIME`` (called once, when autodiff is imported)."""
-    configure(**parse(os.environ.get(ENV, "")))
+    """Apply the defaults and ``AUTODIFF_RUNTIME`` (called once, when autodiff is imported).
+
+    A spin count that cannot be set (libgomp loaded already, or absent) is left as it is: with
+    a warning if ``AUTODIFF_RUNTIME`` asked for it, silently for the default.
+    """
+    kwargs = parse(os.environ.get(ENV, ""))
+    user_policy = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
+    default = not user_policy and sys.platform.startswith("linux")
+    asked = "spin" in kwargs
+    spin = kwargs.pop("spin", default)
+    configure(**kwargs)
+    try:
+        configure(spin=spin)
+    except RuntimeError as exc:
+        if asked:
+            warnings.warn(f"{ENV}: {exc}", RuntimeWarning, stacklevel=2)

@@ -8,7 +8,7 @@ runs of each process's median step time. The figures that used to sit in the com
 each constant come from here.
 
     python -m benchmarks.tuning                    # every experiment
-    python -m benchmarks.tuning one_pool malloc    # some of them
+    python -m benchmarks.tuning spin one_pool      # some of them
     python -m benchmarks.tuning --runs 5 --seconds 2 --threads 1
 
 Other processes on the machine add noise: compare variants within one run of the script, and
@@ -96,11 +96,23 @@ EXPERIMENTS = (
         "defaults",
         "autodiff.runtime: every setting off, the defaults, every setting on",
         (
-            Variant("all off", {"AUTODIFF_RUNTIME": "one_pool=off,malloc=off"}),
+            Variant("all off", {"AUTODIFF_RUNTIME": "spin=off,one_pool=off,malloc=off"}),
             Variant("defaults", {"AUTODIFF_RUNTIME": ""}),
-            Variant("all on", {"AUTODIFF_RUNTIME": "one_pool=on,malloc=on"}),
+            Variant("all on", {"AUTODIFF_RUNTIME": "spin=on,one_pool=on,malloc=on"}),
         ),
         _STEPS,
+    ),
+    Experiment(
+        "spin",
+        "runtime spin: numba's idle OpenMP workers spin SPIN_COUNT times, or libgomp's default",
+        _runtime("spin"),
+        (*_STEPS, _conv(32, 64, 32, 64, 3, 1), ("resnet18", {"batch": 16})),
+    ),
+    Experiment(
+        "spin_count",
+        "runtime spin: how many times numba's idle workers spin before they sleep (SPIN_COUNT)",
+        tuple(Variant(f"{n}", {"AUTODIFF_RUNTIME": f"spin={n}"}) for n in (300, 1000, 3000, 10000)),
+        (*_STEPS, _conv(32, 64, 32, 64, 3, 1), ("resnet18", {"batch": 16})),
     ),
     Experiment(
         "one_pool",

@@ -39,11 +39,12 @@ print(json.dumps({"changed": changed, "mallopt": len(looked_up),
 """
 
 
-DEFAULTS = {"one_pool": True, "malloc": False, "winograd": False}
+USER_POLICY = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
+DEFAULTS = {"spin": runtime.SPIN_COUNT, "one_pool": True, "malloc": False, "winograd": False}
 
 
 def _fresh(code: str = FRESH, **env) -> dict:
-    clean = {k: v for k, v in os.environ.items() if k != runtime.ENV}
+    clean = {k: v for k, v in os.environ.items() if k not in (runtime.ENV, *USER_POLICY)}
     out = subprocess.run(
         [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
     )
@@ -66,18 +67,80 @@ def test_import_and_training_change_nothing_outside_autodiff():
 
 
 def test_the_environment_switch_changes_settings_and_leaves_the_environment_as_it_was():
-    got = _fresh(AUTODIFF_RUNTIME="one_pool=off, malloc=on ,winograd=on")
-    assert got["settings"] == {"one_pool": False, "malloc": True, "winograd": True}
+    got = _fresh(AUTODIFF_RUNTIME="spin=off, malloc=on ,one_pool=off,winograd=on")
+    assert got["settings"] == {"spin": None, "one_pool": False, "malloc": True, "winograd": True}
     assert got["changed"] == {}
     assert got["mallopt"] == 1
+    assert _fresh(AUTODIFF_RUNTIME="spin=20000")["settings"]["spin"] == 20000
+
+
+@pytest.mark.parametrize("name,value", [("GOMP_SPINCOUNT", "500"), ("OMP_WAIT_POLICY", "passive")])
+def test_the_users_own_openmp_policy_wins(name, value):
+    got = _fresh(**{name: value})
+    assert got["settings"]["spin"] is None
+    assert got["changed"] == {}
+
+
+POOL_FIRST = r"""
+import json, warnings
+import numba
+numba.get_num_threads()  # something else started numba's pool before autodiff's import
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    import autodiff
+print(json.dumps({"warnings": [str(w.message) for w in caught],
+                  "spin": autodiff.runtime.settings()["spin"]}))
+"""
+
+
+def test_a_pool_started_before_import_keeps_its_spin_count():
+    assert _fresh(POOL_FIRST) == {"warnings": [], "spin": None}
+    got = _fresh(POOL_FIRST, AUTODIFF_RUNTIME="spin=on")
+    assert got["spin"] is None
+    assert len(got["warnings"]) == 1 and "too late" in got["warnings"][0]
+
+
+SPIN_CPU_SECONDS = r"""
+import json, time
+import numpy as np
+import autodiff, numba
+from autodiff.kernels import elementwise
+x = np.ones(2**20, np.float32)
+elementwise.relu_forward(x)
+start = time.process_time()
+elementwise.relu_forward(x)
+time.sleep(0.5)
+print(json.dumps({"cpu": time.process_time() - start, "layer": numba.threading_layer()}))
+"""
+
+
+def test_the_spin_count_reaches_numbas_openmp_workers():
+    # workers told to spin for ever burn CPU while the main thread sleeps; libgomp's default
+    # (a few ms) does not
+    long = _fresh(SPIN_CPU_SECONDS, AUTODIFF_RUNTIME=f"spin={10**11}")
+    if long["layer"] != "omp":
+        pytest.skip(f"numba's threading layer is {long['layer']}; GOMP_SPINCOUNT is libgomp's")
+    assert long["cpu"] > 0.1  # of 0.5 s; less than all of it on a busy machine
+    assert _fresh(SPIN_CPU_SECONDS)["cpu"] < 0.05
+    assert _fresh(SPIN_CPU_SECONDS, AUTODIFF_RUNTIME="spin=off")["cpu"] < 0.05
+
+
+def test_spin_after_numbas_pool_started_raises_and_changes_nothing():
+    elementwise.relu_forward(np.ones(2**19, np.float32))  # starts numba's pool if nothing did yet
+    before = runtime.settings()
+    with pytest.raises(RuntimeError, match="too late"):
+        runtime.configure(spin=before["spin"] + 1 if before["spin"] else 12345, one_pool=True)
+    assert runtime.settings() == before
+    assert runtime.configure(spin=before["spin"] or False) == before  # the count in force: fine
 
 
 @pytest.mark.parametrize(
     "kwargs,error",
     [
+        ({"spin": -1}, ValueError),
+        ({"spin": 1.5}, ValueError),
         ({"malloc": "yes"}, TypeError),
         ({"one_pool": 1}, TypeError),
-        ({"winograd": "on"}, TypeError),
     ],
 )
 def test_bad_values_raise_before_anything_changes(kwargs, error, restore_one_pool):
@@ -91,15 +154,16 @@ def test_bad_values_raise_before_anything_changes(kwargs, error, restore_one_poo
     "text,want",
     [
         ("", {}),
-        ("one_pool=on,malloc=off", {"one_pool": True, "malloc": False}),
-        (" winograd = ON ", {"winograd": True}),
+        ("spin=on,malloc=off", {"spin": True, "malloc": False}),
+        (" one_pool = ON ", {"one_pool": True}),
+        ("spin=20000", {"spin": 20000}),
     ],
 )
 def test_parse(text, want):
     assert runtime.parse(text) == want
 
 
-@pytest.mark.parametrize("text", ["threads=on", "malloc=20000", "spin=on", "one_pool=maybe"])
+@pytest.mark.parametrize("text", ["threads=on", "malloc=20000", "spin", "one_pool=maybe"])
 def test_parse_names_the_variable_and_the_item(text):
     with pytest.raises(ValueError, match=f"{runtime.ENV}: .*{text.split('=')[0]}"):
         runtime.parse(text)
@@ -141,7 +205,7 @@ print(json.dumps({"child": os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])}))
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
 def test_a_child_forked_after_import_runs_parallel_kernels():
     # numba aborts a forked child's parallel kernel once the parent started its OpenMP pool;
-    # importing autodiff must not start it
+    # loading libgomp for the spin count must not start it
     assert _fresh(FORK) == {"child": 0}
 
 
