@@ -114,17 +114,7 @@ class _BatchNorm(_NormBase):
     """
 
     def forward(self, x):
-        self._check_input_dim(x)
-        if x.shape[1] != self.num_features:
-            raise ShapeError(
-                f"{type(self).__name__}: input of shape {x.shape} has {x.shape[1]} channels "
-                f"(dim 1), the layer was built for {self.num_features}"
-            )
-        counting = self.training and self.track_running_stats
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if counting and self.momentum is None:
-            # the cumulative average over the batches seen, this one included
-            momentum = 1.0 / (float(self.num_batches_tracked.item()) + 1)
+        momentum = self._begin_batch(x)
         use_batch_stats = self.training or self.running_mean is None
         # running estimates are updated only when training and tracking
         track = not self.training or self.track_running_stats
@@ -138,11 +128,30 @@ class _BatchNorm(_NormBase):
             momentum,
             self.eps,
         )
-        if counting:
-            # counted once normalised, so that a batch F.batch_norm refuses changes nothing
+        self._count_batch()
+        return out
+
+    def _begin_batch(self, x) -> float:
+        """Check `x` (dims, channels); the momentum of this batch's running-estimate update."""
+        self._check_input_dim(x)
+        if x.shape[1] != self.num_features:
+            raise ShapeError(
+                f"{type(self).__name__}: input of shape {x.shape} {x.dtype} has {x.shape[1]} "
+                f"channels (dim 1), the layer was built for {self.num_features}"
+            )
+        if self.momentum is not None:
+            return self.momentum
+        if self.training and self.track_running_stats:
+            # the cumulative average over the batches seen, this one included
+            return 1.0 / (float(self.num_batches_tracked.item()) + 1)
+        return 0.0
+
+    def _count_batch(self) -> None:
+        """Count a training batch in `num_batches_tracked`; called once it is normalised, so
+        that a batch the op refuses changes nothing."""
+        if self.training and self.track_running_stats:
             with no_grad():
                 self.num_batches_tracked.add_(1)
-        return out
 
 
 class BatchNorm1d(_BatchNorm):

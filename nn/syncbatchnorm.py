@@ -1,7 +1,6 @@
 """`SyncBatchNorm`: batch norm whose training statistics are those of the global batch over the
 ranks of a data-parallel job, as PyTorch's `torch.nn.SyncBatchNorm`."""
 
-from autodiff.engine import no_grad
 from autodiff.errors import ShapeError
 from autodiff.ops.sync_batch_norm import check_process_group, sync_batch_norm
 from nn.module import Module
@@ -68,16 +67,7 @@ class SyncBatchNorm(_BatchNorm):
     def forward(self, input):  # noqa: A002 - PyTorch's name
         if not self.training:
             return super().forward(input)
-        self._check_input_dim(input)
-        if input.shape[1] != self.num_features:
-            raise ShapeError(
-                f"SyncBatchNorm: input of shape {input.shape} {input.dtype} has "
-                f"{input.shape[1]} channels (dim 1), the layer was built for {self.num_features}"
-            )
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if self.track_running_stats and self.momentum is None:
-            # the cumulative average over the batches seen, this one included
-            momentum = 1.0 / (float(self.num_batches_tracked.item()) + 1)
+        momentum = self._begin_batch(input)
         out = sync_batch_norm(
             input,
             self.running_mean,
@@ -88,9 +78,7 @@ class SyncBatchNorm(_BatchNorm):
             self.eps,
             self.process_group,
         )
-        if self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
+        self._count_batch()
         return out
 
     @classmethod
