@@ -158,14 +158,25 @@ def _numpys_openblas():
     """threadpoolctl's handle on the OpenBLAS that numpy's products call, or None.
 
     Another OpenBLAS may be loaded too (scipy's, which numba imports): the one whose
-    configuration string is the one numpy was built against is numpy's.
+    configuration string is the one numpy was built against is numpy's, but for the kernels'
+    name in it, which says which CPU the library chose at run time (the build machine's in the
+    string numpy records; "SkylakeX" on an AVX-512 machine where the build said "Haswell").
     """
     built = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    want = " ".join(built.get("openblas configuration", "").split())
+    want = _without_core(built.get("openblas configuration", ""))
     for lib in _blas_libraries():
-        if lib.internal_api == "openblas" and _config_string(lib) == want:
+        if lib.internal_api == "openblas" and _without_core(_config_string(lib)) == want:
             return lib
     return None
+
+
+def _without_core(config: str) -> list[str]:
+    """The words of an OpenBLAS configuration string but its kernels' name, which OpenBLAS
+    writes last but for ``MAX_THREADS=n`` ("OpenBLAS 0.3.31 USE64BITINT ... Haswell
+    MAX_THREADS=64")."""
+    words = config.split()
+    core = -2 if words and words[-1].startswith("MAX_THREADS=") else -1
+    return words[:core] + words[core:][1:]
 
 
 def _config_string(lib) -> str:

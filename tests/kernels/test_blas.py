@@ -2,6 +2,7 @@
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import threading
@@ -103,6 +104,30 @@ def test_products_leave_openblas_workers_asleep():
     assert on["workers"] >= 1 and off["workers"] >= 1
     assert off["cpu"] > 0.1  # of about 0.5 s of products on two threads
     assert on["cpu"] < 0.02
+
+
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="names x86 kernel sets")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
+def test_numpys_openblas_is_found_whichever_kernels_it_chose():
+    # numpy records the build machine's kernels in its OpenBLAS configuration ("... Haswell
+    # MAX_THREADS=64"); at run time OpenBLAS names the ones it chose for this CPU (SkylakeX on
+    # an AVX-512 machine), and products must reach numba's threads all the same
+    built = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    if "openblas configuration" not in built:
+        pytest.skip("numpy's BLAS is not OpenBLAS")
+    other = "Haswell" if "Sandybridge" in built["openblas configuration"] else "Sandybridge"
+    default = _fresh(WORKERS_CPU, SECONDS="0", **TWO_THREADS)
+    if not default["route"].startswith("numba's threads"):
+        pytest.skip(f"products cannot reach numba's threads here: {default['route']}")
+    got = _fresh(WORKERS_CPU, SECONDS="0.2", OPENBLAS_CORETYPE=other, **TWO_THREADS)
+    assert got["route"].startswith("numba's threads") and got["numpys"]
+    assert got["cpu"] < 0.02
+
+
+def test_configuration_without_kernels_name():
+    words = blas._without_core("OpenBLAS 0.3.31 USE64BITINT DYNAMIC_ARCH SkylakeX MAX_THREADS=64")
+    assert words == ["OpenBLAS", "0.3.31", "USE64BITINT", "DYNAMIC_ARCH", "MAX_THREADS=64"]
+    assert blas._without_core("OpenBLAS 0.3.31 Haswell") == ["OpenBLAS", "0.3.31"]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/task")
