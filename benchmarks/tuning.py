@@ -134,6 +134,23 @@ EXPERIMENTS = (
         (_conv(32, 64, 32, 64, 3, 1, attrs=_IM2COL_ONLY),),
     ),
     Experiment(
+        "im2col",
+        "im2col.TAPS_MAX_PIXELS: im2col and col2im by a table of taps or row by row (convolutions "
+        "forced onto im2col + GEMM, forward + backward)",
+        _attr("autodiff.kernels.im2col:TAPS_MAX_PIXELS", BIG, 0, labels=["taps", "rows"]),
+        tuple(
+            _conv(n, c, size, f, k, pad, attrs=_IM2COL_ONLY)
+            for n, c, size, f, k, pad in (
+                (16, 512, 2, 512, 3, 1),
+                (16, 256, 4, 256, 3, 1),
+                (16, 128, 8, 128, 3, 1),
+                (16, 64, 16, 64, 3, 1),
+                (32, 32, 32, 32, 3, 1),
+                (16, 3, 64, 64, 7, 3),
+            )
+        ),
+    ),
+    Experiment(
         "direct",
         "_config.DIRECT_MAX_GROUP_WEIGHTS: direct loops or im2col + GEMM (forward + backward)",
         _attr(f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS", BIG, 0, labels=["direct", "im2col"]),

@@ -8,14 +8,24 @@ Layout of ``cols`` (shared by both directions), shape ``(C * kh * kw, N * oh * o
 where ``xpad`` is ``x`` zero-padded by ``(top, bottom, left, right)``. With this layout a whole
 batch of convolutions is one GEMM ``w.reshape(F, C * kh * kw) @ cols -> (F, N * oh * ow)``, the
 rows of one channel group are a contiguous block (grouped convolution is a batched GEMM over a
-reshape, no copy), and every kernel loop writes or reads rows in contiguous runs of ``ow``.
+reshape, no copy).
+
+Two pairs of kernels. Large outputs go row by row: each row of ``ow`` output pixels is a zero
+run, a strided copy and a zero run. Outputs of up to ``TAPS_MAX_PIXELS`` pixels (ResNet's deep
+layers: 8x8, 4x4, 2x2) read a table of taps instead (``_taps``): for each window offset and
+output pixel, the input pixel's offset in its plane, or -1 for padding; per plane and offset
+that is one loop over all ``oh * ow`` pixels. Rows of a few pixels cost more in bounds and loop
+overhead than in copying, and the table's gathers cost more than contiguous copies on long rows
+(``python -m benchmarks.tuning im2col``).
 """
+
+import functools
 
 import numpy as np
 from numba import njit, prange
 
 from . import _config
-from ._checks import as_float_array, check_out, pair, window
+from ._checks import Window, as_float_array, check_out, pair, window
 from ._ranges import valid_range
 
 
@@ -76,7 +86,10 @@ def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, dilation=1, out=None
     n, c = x.shape[:2]
     shape = (c * g.kh * g.kw, n * g.oh * g.ow)
     cols = np.empty(shape, x.dtype) if out is None else check_out("im2col", out, shape, x.dtype)
-    _im2col_impl(x, cols, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow)
+    if g.oh * g.ow <= TAPS_MAX_PIXELS:
+        _im2col_taps(x, cols, _taps(x.shape[2:], g))
+    else:
+        _im2col_rows(x, cols, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow)
     return cols
 
 
@@ -120,17 +133,79 @@ def col2im(
         )
     shape = (n, c, h, w)
     gx = np.empty(shape, cols.dtype) if out is None else check_out("col2im", out, shape, cols.dtype)
-    _col2im_impl(cols, gx, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow)
+    if g.oh * g.ow <= TAPS_MAX_PIXELS:
+        _col2im_taps(cols, gx, _taps((h, w), g))
+    else:
+        _col2im_rows(cols, gx, g.kh, g.kw, g.sh, g.sw, g.pt, g.pl, g.dh, g.dw, g.oh, g.ow)
     return gx
 
 
-# Both kernels index flat views with unsigned (uint64) offsets: numba guards signed indices
-# against negative wraparound, and that branch stops LLVM from vectorising the inner loops
-# (about 3x slower). Every offset below is non-negative by construction.
+#: Outputs of at most this many pixels per plane go through the table of taps.
+TAPS_MAX_PIXELS = 256
+
+
+@functools.lru_cache(maxsize=32)
+def _taps(hw: tuple, g: Window) -> np.ndarray:
+    """``taps[i * kw + j, y * ow + x]``: the offset ``iy * W + ix`` in an ``(H, W)`` plane of
+    the input pixel under window offset ``(i, j)`` of output pixel ``(y, x)``, or -1 where it
+    falls in the padding; int32, shape ``(kh * kw, oh * ow)``."""
+    h, w = hw
+    iy = np.arange(g.oh)[:, None] * g.sh - g.pt
+    ix = np.arange(g.ow)[None, :] * g.sw - g.pl
+    taps = np.empty((g.kh * g.kw, g.oh * g.ow), np.int32)
+    for i in range(g.kh):
+        for j in range(g.kw):
+            y, x = iy + i * g.dh, ix + j * g.dw
+            inside = (y >= 0) & (y < h) & (x >= 0) & (x < w)
+            taps[i * g.kw + j] = np.where(inside, y * w + x, -1).ravel()
+    return taps
+
+
+# The kernels index flat views with unsigned (uint64) offsets: numba guards signed indices
+# against negative wraparound, and that branch stops LLVM from vectorising the inner loops.
+# Every offset below is non-negative by construction (a tap only where it is >= 0).
 
 
 @njit(**_config.PARALLEL)
-def _im2col_impl(x, cols, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):
+def _im2col_taps(x, cols, taps):
+    """Fill ``cols`` from ``x``; every entry is written once, so (n, c) pairs run in parallel."""
+    n, c, h, w = x.shape
+    k, p = taps.shape
+    xf, cf, tf = x.ravel(), cols.ravel(), taps.ravel()
+    width, up = np.uint64(cols.shape[1]), np.uint64(p)
+    for nc in prange(n * c):
+        b = nc // c
+        plane = np.uint64(nc * h * w)
+        for ij in range(k):
+            dst = np.uint64((nc - b * c) * k + ij) * width + np.uint64(b) * up
+            row = np.uint64(ij) * up
+            for q in range(up):
+                t = tf[row + q]
+                cf[dst + q] = xf[plane + np.uint64(t)] if t >= 0 else 0
+
+
+@njit(**_config.PARALLEL)
+def _col2im_taps(cols, gx, taps):
+    """Sum ``cols`` into ``gx``; plane (n, c) only receives rows of channel c, so no collisions."""
+    n, c, h, w = gx.shape
+    k, p = taps.shape
+    cf, gf, tf = cols.ravel(), gx.ravel(), taps.ravel()
+    width, up = np.uint64(cols.shape[1]), np.uint64(p)
+    for nc in prange(n * c):
+        b = nc // c
+        plane = np.uint64(nc * h * w)
+        gf[plane : plane + np.uint64(h * w)] = 0
+        for ij in range(k):
+            src = np.uint64((nc - b * c) * k + ij) * width + np.uint64(b) * up
+            row = np.uint64(ij) * up
+            for q in range(up):
+                t = tf[row + q]
+                if t >= 0:
+                    gf[plane + np.uint64(t)] += cf[src + q]
+
+
+@njit(**_config.PARALLEL)
+def _im2col_rows(x, cols, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):
     """Fill ``cols`` from ``x``; every entry is written once, so (n, c) pairs run in parallel."""
     n, c, h, w = x.shape
     xf = x.ravel()
@@ -164,7 +239,7 @@ def _im2col_impl(x, cols, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):
 
 
 @njit(**_config.PARALLEL)
-def _col2im_impl(cols, gx, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):
+def _col2im_rows(cols, gx, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):
     """Sum ``cols`` into ``gx``; plane (n, c) only receives rows of channel c, so no collisions."""
     n, c, h, w = gx.shape
     cf = cols.ravel()

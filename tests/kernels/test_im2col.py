@@ -1,5 +1,6 @@
 """im2col / col2im against naive loops, over strides, paddings, dilations and kernel shapes."""
 
+import importlib
 import itertools
 
 import numpy as np
@@ -8,6 +9,10 @@ import pytest
 from autodiff.kernels import _config, batch_chunk, col2im, conv_output_size, im2col
 
 from . import reference as ref
+
+im2col_module = importlib.import_module(
+    "autodiff.kernels.im2col"
+)  # the package exports the function
 
 SHAPES = [(1, 1, 5, 6), (2, 3, 7, 9)]  # batch 1 / channel 1, and non-square
 KERNELS = [(3, 3), (2, 2), (1, 3), (4, 2)]  # odd, even, and mixed
@@ -24,8 +29,12 @@ def fits(shape, kernel, padding, dilation):
     return dh * (kh - 1) < h + pt + pb and dw * (kw - 1) < w + pl + pr
 
 
+@pytest.mark.parametrize("taps_max_pixels", [10**9, 0], ids=["taps", "rows"])
 @pytest.mark.parametrize("shape,kernel,stride,padding,dilation", CASES)
-def test_im2col_and_col2im_match_loops(shape, kernel, stride, padding, dilation):
+def test_im2col_and_col2im_match_loops(shape, kernel, stride, padding, dilation, taps_max_pixels,
+                                       monkeypatch):  # fmt: skip
+    # both pairs of kernels: by the table of taps (small outputs) and row by row (large ones)
+    monkeypatch.setattr(im2col_module, "TAPS_MAX_PIXELS", taps_max_pixels)
     x = np.random.default_rng(0).standard_normal(shape)
     if not fits(shape, kernel, padding, dilation):
         with pytest.raises(ValueError, match="larger than the padded input"):
