@@ -19,7 +19,11 @@ from ._checks import ConvGeometry, as_float_array, conv_geometry, padding4, pair
 
 
 class ConvAlgorithm(Protocol):
-    """What every module in ``ALGORITHMS`` provides (``g`` is the convolution's geometry)."""
+    """What every module in ``ALGORITHMS`` provides (``g`` is the convolution's geometry).
+
+    Each pass returns a new C-contiguous array that owns its memory (not a view): the engine
+    hands such a gradient out as ``.grad`` as it is, where a view would be copied.
+    """
 
     def supports(self, g: ConvGeometry) -> bool: ...
 

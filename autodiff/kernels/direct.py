@@ -96,8 +96,9 @@ def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarra
     _backward_weight_impl(gy, x, off, partial, pt, pl, hp, wp, chunks)
     # (G, nfb, ntg, FB, TB) -> (G, nfb * FB, ntg * TB), then the real filters and taps
     gw = partial.sum(axis=0).transpose(0, 1, 3, 2, 4).reshape(groups, nfb * FB, ntg * TB)
-    gw = gw[:, : f // groups, : cg * kh * kw]
-    return np.ascontiguousarray(gw).reshape(g.w_shape)
+    out = np.empty(g.w_shape, x.dtype)
+    np.copyto(out.reshape(gw.shape[0], f // groups, -1), gw[:, : f // groups, : cg * kh * kw])
+    return out
 
 
 def _pack_weights(w, groups) -> np.ndarray:

@@ -64,17 +64,17 @@ def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarra
     gemm_layouts).
     """
     f, groups = g.w_shape[0], g.groups
-    shape = (groups, f // groups, g.w_shape[1] * g.window.kh * g.window.kw)
-    gw = np.zeros(shape, x.dtype) if g.x_shape[0] == 0 else np.empty(shape, x.dtype)  # no chunk
+    gw = np.zeros(g.w_shape, x.dtype) if g.x_shape[0] == 0 else np.empty(g.w_shape, x.dtype)
+    gw3 = gw.reshape(groups, f // groups, -1)  # a view: the products write into gw
     for n0, nb, cols, gy2 in _chunks(g, x.dtype):
         _gy_columns(gy[n0 : n0 + nb], gy2)
         im2col(x[n0 : n0 + nb], *_im2col_args(g), out=cols)
         product = _grouped(gy2, groups), _grouped(cols, groups).transpose(0, 2, 1)
         if n0 == 0:  # into gw itself: no zeroed buffer, and no sum when one chunk takes the batch
-            matmul(*product, out=gw)
+            matmul(*product, out=gw3)
         else:
-            gw += matmul(*product)
-    return gw.reshape(g.w_shape)
+            gw3 += matmul(*product)
+    return gw
 
 
 def _chunks(g: ConvGeometry, dtype: np.dtype):

@@ -30,7 +30,7 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     f = g.w_shape[0]
     y = matmul(_grouped_weights(w, g), _columns(x, g))
     y = y.reshape(f, g.x_shape[0], *g.window.out_hw).transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(y if b is None else y + b[:, None, None])
+    return np.array(y if b is None else y + b[:, None, None], order="C")
 
 
 def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
@@ -44,13 +44,14 @@ def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray
     for k, tap in enumerate(_taps(g)):
         gxp[tap] += gcols[:, :, k]
     gx = gxp[..., pt : pt + h, pl : pl + wd].reshape(c, n, h, wd).transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(gx)
+    return np.array(gx, order="C")
 
 
 def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """Gradient with respect to ``w``, shape ``g.w_shape``: ``gy @ cols.T``."""
-    gw = matmul(_gy_columns(gy, g), _columns(x, g).transpose(0, 2, 1))
-    return np.ascontiguousarray(gw).reshape(g.w_shape)
+    gw = np.empty(g.w_shape, gy.dtype)
+    matmul(_gy_columns(gy, g), _columns(x, g).transpose(0, 2, 1), out=_grouped_weights(gw, g))
+    return gw
 
 
 def _columns(x: np.ndarray, g: ConvGeometry) -> np.ndarray:

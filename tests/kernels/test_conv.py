@@ -117,6 +117,7 @@ def run(case, x, w, b):
 def test_forward_matches_direct_loop(case):
     x, w, b = make(case)
     y, saved = run(case, x, w, b)
+    assert y.base is None and y.flags.c_contiguous  # ConvAlgorithm's promise
     g, win = saved.geometry, saved.geometry.window
     expected = ref.conv2d(x, w, b, win.stride, win.padding, win.dilation, g.groups)
     np.testing.assert_allclose(y, expected, rtol=1e-12, atol=1e-12)
@@ -130,6 +131,8 @@ def test_backward_is_the_adjoint_of_forward(case):
     y, saved = run(case, x, w, b)
     gy = np.random.default_rng(2).standard_normal(y.shape)
     gx, gw, gb = conv2d_backward(gy, saved)
+    # arrays of their own, which the engine hands out as .grad without a copy
+    assert gx.base is None and gw.base is None
     assert np.isclose(np.vdot(gy, run(case, dx, w, None)[0]), np.vdot(gx, dx))
     assert np.isclose(np.vdot(gy, run(case, x, dw, None)[0]), np.vdot(gw, dw))
     if b is None:
