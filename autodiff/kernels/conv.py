@@ -63,11 +63,17 @@ def choose(g: ConvGeometry) -> ConvAlgorithm:
 
 def choose_weight_gradient(g: ConvGeometry, forward: ConvAlgorithm) -> ConvAlgorithm:
     """The algorithm for the weight gradient of a convolution whose forward ran ``forward``:
-    in float32, the direct loops wherever ``direct.supports_weight_gradient`` takes ``g`` (no
-    transform, no GEMM: the fastest weight gradient on every 3x3 layer of ``python -m
-    benchmarks.conv_tuning algorithms``, also where Winograd or im2col is the faster forward);
-    otherwise ``forward`` itself."""
-    if g.dtype == np.float32 and direct in ALGORITHMS and direct.supports_weight_gradient(g):
+    in float32, after an im2col forward, the direct loops wherever
+    ``direct.supports_weight_gradient`` takes ``g`` (no im2col copy, no GEMM: faster on the
+    3x3 layers of ``python -m benchmarks.conv_tuning algorithms`` where im2col is the faster
+    forward); otherwise ``forward`` itself (Winograd's own weight gradient, from the input
+    tiles its forward transforms anyway, beats the direct loops in a training step)."""
+    if (
+        forward is im2col_gemm
+        and g.dtype == np.float32
+        and direct in ALGORITHMS
+        and direct.supports_weight_gradient(g)
+    ):
         return direct
     return forward
 

@@ -58,6 +58,24 @@ def kernels_path(request, monkeypatch):
     return request.param
 
 
+def test_weight_gradient_goes_direct_after_im2col_only(monkeypatch):
+    monkeypatch.setattr(_config, "WINOGRAD2_MIN_CHANNELS", DEFAULT_WINOGRAD2_MIN)
+    monkeypatch.setattr(_config, "WINOGRAD2_MIN_PIXELS_PER_CHANNEL", DEFAULT_WINOGRAD2_PIXELS)
+    monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", DEFAULT_DIRECT_LIMIT)
+    monkeypatch.setattr(winograd.F4, "enabled", False)
+    monkeypatch.setattr(conv, "FLOAT64_ALGORITHMS", DEFAULT_FLOAT64)
+
+    def chosen(x_shape, w_shape, dtype=np.float32):
+        saved = conv2d_forward(np.zeros(x_shape, dtype), np.zeros(w_shape, dtype), None, 1, 1)[1]
+        pair = saved.algorithm, conv.choose_weight_gradient(saved.geometry, saved.algorithm)
+        return tuple(a.__name__.rpartition(".")[2] for a in pair)
+
+    assert chosen((2, 64, 16, 16), (64, 64, 3, 3)) == ("F2", "F2")
+    assert chosen((2, 128, 8, 8), (128, 128, 3, 3)) == ("im2col_gemm", "direct")
+    assert chosen((2, 512, 4, 4), (512, 512, 3, 3)) == ("im2col_gemm", "im2col_gemm")  # too big
+    assert chosen((2, 128, 8, 8), (128, 128, 3, 3), np.float64) == ("taps", "taps")
+
+
 def test_path_is_chosen_by_geometry(monkeypatch):
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", DEFAULT_DIRECT_LIMIT)
     monkeypatch.setattr(_config, "WINOGRAD_MIN_CHANNELS", DEFAULT_WINOGRAD_MIN)
