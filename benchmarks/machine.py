@@ -10,7 +10,11 @@ import os
 import platform
 import sys
 
-import threadpoolctl
+_kmp = os.environ.get("KMP_DUPLICATE_LIB_OK")
+import threadpoolctl  # noqa: E402 - its import sets KMP_DUPLICATE_LIB_OK=True, undone here:
+
+if _kmp is None:  # the children of the isolated mode, and every peer, see the user's environment
+    os.environ.pop("KMP_DUPLICATE_LIB_OK", None)
 
 #: Libraries whose versions are recorded when installed.
 _VERSIONED = ("numpy", "numba", "torch", "threadpoolctl", "tinygrad", "mygrad", "autograd")
@@ -140,10 +144,8 @@ def pools() -> dict:
     numba and torch are described only if loaded (numba's threading layer only once a parallel
     kernel has chosen it), so that describing a process changes nothing in it.
     """
-    found = [
-        {k: info.get(k) for k in ("user_api", "internal_api", "version", "num_threads", "filepath")}
-        for info in threadpoolctl.threadpool_info()
-    ]
+    keys = ("user_api", "internal_api", "version", "architecture", "num_threads", "filepath")
+    found = [{k: info.get(k) for k in keys} for info in threadpoolctl.threadpool_info()]
     blas = [p for p in found if p["user_api"] == "blas"]
     numba, torch = sys.modules.get("numba"), sys.modules.get("torch")
     layer = None
@@ -153,7 +155,11 @@ def pools() -> dict:
         except ValueError:  # no parallel kernel has run
             layer = "not started"
     return {
-        "blas": [f"{p['internal_api']} {p['version']} (threads: {p['num_threads']})" for p in blas],
+        "blas": [  # e.g. "openblas 0.3.31 Haswell (threads: 2)": Haswell is its kernel set
+            " ".join(filter(None, (p["internal_api"], p["version"], p["architecture"])))
+            + f" (threads: {p['num_threads']})"
+            for p in blas
+        ],
         "threadpools": found,
         "numba_threads": numba.get_num_threads() if numba else None,
         "numba_threading_layer": layer,
@@ -173,7 +179,8 @@ def _pool_names(found: dict) -> list[str]:
 
 
 def summary(machine: dict) -> str:
-    """One line naming the CPU, cores, versions and thread pools, for the table's header.
+    """One line naming the CPU, cores, versions, thread pools and the thread-related variables
+    of the environment (``OPENBLAS_CORETYPE`` decides OpenBLAS's kernels), for the table's header.
 
     With ``machine["processes"]`` (peer -> :func:`pools` of its last isolated process) the
     pools shown are those of each peer's processes, not this one's.
@@ -187,8 +194,10 @@ def summary(machine: dict) -> str:
     load = "/".join(
         f"{x:.1f}" for x in machine["load_average_start"][:1] + machine["load_average_end"][:1]
     )
+    env = " ".join(f"{k}={v}" for k, v in machine.get("thread_env", {}).items())
     return (
         f"{machine['cpu']}, {machine['cores']} cores; python {machine['python']}, {versions}; "
         + "; ".join(pools)
+        + (f"; environment: {env}" if env else "")
         + f"; load average {load} (start/end)"
     )
