@@ -207,9 +207,11 @@ def _format(info: dict) -> str:
         f"numba: {nb['threads']} threads, threading layer {nb['threading_layer']}",
     ]
     for lib in info["libraries"]:
+        # OpenBLAS's kernel set: the CPU's, or the one OPENBLAS_CORETYPE names
+        kernels = f"{lib['architecture']} kernels, " if lib.get("architecture") else ""
         lines.append(
             f"{lib['user_api']}: {lib['internal_api']} {lib.get('version') or '(no version)'}, "
-            f"{lib['num_threads']} threads ({os.path.basename(lib['filepath'])})"
+            f"{kernels}{lib['num_threads']} threads ({os.path.basename(lib['filepath'])})"
         )
     lines.append(f"autodiff's BLAS jobs: {info['blas_jobs']}")
     if info["torch"] is not None:
