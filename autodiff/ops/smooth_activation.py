@@ -75,7 +75,8 @@ class Softplus(Function):
         ctx.save(x)
         ctx.beta, ctx.threshold = beta, threshold
         scaled = x * beta
-        return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta)
+        with np.errstate(invalid="ignore"):  # a NaN passes through, as in PyTorch, unannounced
+            return np.where(scaled > threshold, x, np.logaddexp(0, scaled) / beta)
 
     @staticmethod
     def backward(ctx, g):
