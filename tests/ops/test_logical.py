@@ -83,7 +83,7 @@ def test_logical_not_matches_torch(dtype):
 BITWISE_DTYPES = ["bool", *INTEGER]
 
 
-@pytest.mark.parametrize(("a_dtype", "b_dtype"), itertools.product(BITWISE_DTYPES, repeat=2))
+@pytest.mark.parametrize(("a_dtype", "b_dtype"), list(itertools.product(BITWISE_DTYPES, repeat=2)))
 @pytest.mark.parametrize("op", ["and", "or", "xor"])
 def test_bitwise_binary_match_torch_in_value_and_dtype(op, a_dtype, b_dtype):
     x, tx = _pair(_values(a_dtype, (3, 4), seed=3))
