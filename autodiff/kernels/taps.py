@@ -30,7 +30,12 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     f = g.w_shape[0]
     y = matmul(_grouped_weights(w, g), _columns(x, g))
     y = y.reshape(f, g.x_shape[0], *g.window.out_hw).transpose(1, 0, 2, 3)
-    return np.array(y if b is None else y + b[:, None, None], order="C")
+    out = np.empty(y.shape, y.dtype)
+    if b is None:
+        np.copyto(out, y)
+    else:
+        np.add(y, b[:, None, None], out=out)
+    return out
 
 
 def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
