@@ -158,7 +158,8 @@ class Winograd:
                 clear_spare_slots_impl(v, th, cols)
                 g = g_buf[: pos * f * nb * tiles].reshape(pos, nb * tiles, f)
                 grad_transform_impl(m, gy[n0 : n0 + nb], g, th, cols)
-                np.matmul(v, g, out=part)
+                used = nb * tiles - cols  # the last sample's spare band holds no tile
+                np.matmul(v[..., :used], g[:, :used], out=part)
                 gu += part
             return gu
 
@@ -214,7 +215,8 @@ class Winograd:
                 v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
                 input_transform_impl(m, x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, block)
                 prod = m_buf[: pos * f * nb * tiles].reshape(pos, f, nb * tiles)
-                np.matmul(u, v, out=prod)
+                used = nb * tiles - cols  # the last sample's spare band holds no tile
+                np.matmul(u, v[..., :used], out=prod[..., :used])
                 output_transform_impl(m, prod, bias, y[n0 : n0 + nb], th, cols, block)
 
         _split(samples, n, chunk)
