@@ -162,6 +162,18 @@ EXPERIMENTS = (
         ),
     ),
     Experiment(
+        "direct_weight_gradient",
+        "_config.DIRECT_WEIGHT_GRADIENT_MIN_RUN: after an im2col forward, the weight gradient by "
+        "direct loops at any run length, from runs of 128 values, or never (forward + backward)",
+        _attr(
+            f"{_CONFIG}:DIRECT_WEIGHT_GRADIENT_MIN_RUN", 0, 128, BIG, labels=["any", "128", "never"]
+        ),
+        tuple(
+            _conv(n, c, size, c, 3, 1, attrs=_IM2COL_ONLY)
+            for n, c, size in ((16, 128, 8), (32, 128, 8), (16, 128, 4), (64, 128, 4), (8, 64, 16))
+        ),
+    ),
+    Experiment(
         "direct_chunk",
         "_config.DIRECT_CHUNK_BYTES: forward on one thread, 16 -> 16 3x3 forced onto direct",
         _attr(f"{_CONFIG}:DIRECT_CHUNK_BYTES", 2**20, 2**18, 2**16, labels=["1M", "256K", "64K"]),

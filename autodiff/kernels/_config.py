@@ -63,11 +63,15 @@ COLS_BUDGET_BYTES = 32 * 2**20
 # Winograd takes them: below it the GEMM is too shallow to run near the BLAS peak.
 DIRECT_MAX_GROUP_WEIGHTS = 16384
 
-# The weight gradient of float32 convolutions with at most this many weights per group runs as
-# direct loops whatever algorithm ran the forward (direct.supports_weight_gradient): without a
-# transform or a GEMM it is the fastest on every 3x3 layer measured, up to 128 -> 128 channels
-# (python -m benchmarks.conv_tuning algorithms).
+# The weight gradient of a float32 convolution whose forward ran im2col + GEMM runs as direct
+# loops (conv.choose_weight_gradient) up to this many weights per group: no im2col copy and no
+# GEMM (python -m benchmarks.conv_tuning algorithms) ...
 DIRECT_WEIGHT_GRADIENT_MAX_GROUP_WEIGHTS = 2**18
+
+# ... and only where its inner loops run over at least this many values (output columns times
+# the samples of a chunk): shorter runs lose to im2col + GEMM, 1.2-2.4x slower on 8x8 and 4x4
+# planes at batch 8-32 (python -m benchmarks.tuning direct_weight_gradient).
+DIRECT_WEIGHT_GRADIENT_MIN_RUN = 128
 
 # Largest padded input chunk (bytes) one direct-kernel iteration copies into its batch-innermost
 # buffer (direct.py): larger chunks give longer runs, smaller ones keep the input rows of an

@@ -45,8 +45,16 @@ def supports(g: ConvGeometry) -> bool:
 
 def supports_weight_gradient(g: ConvGeometry) -> bool:
     """As :func:`supports`, up to ``_config.DIRECT_WEIGHT_GRADIENT_MAX_GROUP_WEIGHTS`` weights per
-    group: the limit for running only the weight gradient here."""
-    return _takes(g, _config.DIRECT_WEIGHT_GRADIENT_MAX_GROUP_WEIGHTS)
+    group, and with runs (output columns times the samples of a chunk, what each inner loop
+    covers) of at least ``_config.DIRECT_WEIGHT_GRADIENT_MIN_RUN``: the limits for running only
+    the weight gradient here."""
+    n, c, h, wd = g.x_shape
+    pt, pb, pl, pr = g.window.padding
+    chunks = _chunks(n, c * (h + pt + pb) * (wd + pl + pr) * g.dtype.itemsize)
+    run = g.window.ow * (n // chunks) if chunks else 0
+    return run >= _config.DIRECT_WEIGHT_GRADIENT_MIN_RUN and _takes(
+        g, _config.DIRECT_WEIGHT_GRADIENT_MAX_GROUP_WEIGHTS
+    )
 
 
 def _takes(g: ConvGeometry, max_group_weights: int) -> bool:

@@ -10,7 +10,7 @@ algorithm (``taps``).
 import numpy as np
 import pytest
 
-from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward, winograd
+from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward, direct, winograd
 
 from . import reference as ref
 
@@ -70,9 +70,15 @@ def test_weight_gradient_goes_direct_after_im2col_only(monkeypatch):
         pair = saved.algorithm, conv.choose_weight_gradient(saved.geometry, saved.algorithm)
         return tuple(a.__name__.rpartition(".")[2] for a in pair)
 
+    direct.numba.get_num_threads()  # starts numba's pool, which the stand-in below would not
+    monkeypatch.setattr(direct.numba, "get_num_threads", lambda: 2)  # the direct chunks
+
     assert chosen((2, 64, 16, 16), (64, 64, 3, 3)) == ("F2", "F2")
-    assert chosen((2, 128, 8, 8), (128, 128, 3, 3)) == ("im2col_gemm", "direct")
-    assert chosen((2, 512, 4, 4), (512, 512, 3, 3)) == ("im2col_gemm", "im2col_gemm")  # too big
+    # runs of 8 output columns times 16 samples per chunk
+    assert chosen((32, 128, 8, 8), (128, 128, 3, 3)) == ("im2col_gemm", "direct")
+    # runs of 8 columns times 1 sample: below DIRECT_WEIGHT_GRADIENT_MIN_RUN
+    assert chosen((2, 128, 8, 8), (128, 128, 3, 3)) == ("im2col_gemm", "im2col_gemm")
+    assert chosen((32, 512, 4, 4), (512, 512, 3, 3)) == ("im2col_gemm", "im2col_gemm")  # big
     assert chosen((2, 128, 8, 8), (128, 128, 3, 3), np.float64) == ("taps", "taps")
 
 
