@@ -36,12 +36,8 @@ class BatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, eps=1e-5, batch_stats=True):
-        inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        # backward recomputes xhat from x and these: the mean is copied, since in eval mode it
-        # is the running buffer; x itself is saved (not a view) for the engine's version check
-        ctx.save(x, mean.copy(), inv_std, weight)
         ctx.batch_stats = batch_stats
-        return batch_norm_forward(_as_ncl(x), mean, inv_std, weight, bias).reshape(x.shape)
+        return normalize_channels(ctx, x, weight, bias, mean, var, eps)
 
     @staticmethod
     def backward(ctx, g):
@@ -55,6 +51,16 @@ class BatchNorm(Function):
             gw if need_w else None,
             gb if need_b else None,
         )
+
+
+def normalize_channels(ctx, x, weight, bias, mean, var, eps):
+    """Batch norm's forward with the statistics `mean`, `var` (`(C,)`) given: y of `x`'s shape
+    and dtype, saving on `ctx` what the backward kernel reads (x, mean, 1/std, weight)."""
+    inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
+    # backward recomputes xhat from x and these: the mean is copied, since in eval mode it is
+    # the running buffer; x itself is saved (not a view) for the engine's version check
+    ctx.save(x, mean.copy(), inv_std, weight)
+    return batch_norm_forward(_as_ncl(x), mean, inv_std, weight, bias).reshape(x.shape)
 
 
 class LayerNorm(Function):
@@ -374,5 +380,6 @@ def _check_param(op, input, name, t, shape):  # noqa: A002 - PyTorch's name
 
 
 def _as_ncl(a):
-    """``a (N, C, ...)`` as a C-contiguous ``(N, C, L)`` array (``L = 1`` for 2-D input)."""
-    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], -1)
+    """``a (N, C, ...)`` as a C-contiguous ``(N, C, L)`` array (``L = 1`` for 2-D input), also
+    when N is 0."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], math.prod(a.shape[2:]))

@@ -13,8 +13,6 @@ The process group is any object with `rank`, `world_size` and `allreduce_(array,
 `autodiff.distributed` communicator); this module imports no MPI. None is this process alone.
 """
 
-import math
-
 import numpy as np
 
 from autodiff.engine import no_grad
@@ -25,7 +23,7 @@ from autodiff.kernels.batchnorm import (
     batch_norm_forward,
     batch_norm_stats,
 )
-from autodiff.ops.normalization import _check_input, _check_param
+from autodiff.ops.normalization import _as_ncl, _check_input, _check_param, normalize_channels
 
 __all__ = ["sync_batch_norm"]
 
@@ -44,11 +42,9 @@ class SyncBatchNorm(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, mean, var, count, process_group, eps=1e-5):
-        inv_std = (1 / np.sqrt(var + eps)).astype(x.dtype, copy=False)
-        ctx.save(x, mean, inv_std, weight)
         ctx.count = count
         ctx.process_group = process_group
-        return batch_norm_forward(_as_ncl(x), mean, inv_std, weight, bias).reshape(x.shape)
+        return normalize_channels(ctx, x, weight, bias, mean, var, eps)
 
     @staticmethod
     def backward(ctx, g):
@@ -200,8 +196,3 @@ def _global_stats(op, x, process_group) -> tuple[int, np.ndarray, np.ndarray]:
     mean = (counts * means).sum(axis=0) / count
     var = (counts * (variances + np.square(means - mean))).sum(axis=0) / count
     return count, mean.astype(x.dtype), var.astype(x.dtype)
-
-
-def _as_ncl(a):
-    """``a (N, C, ...)`` as a C-contiguous ``(N, C, L)`` array, also when N is 0."""
-    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], math.prod(a.shape[2:]))
