@@ -96,9 +96,11 @@ EXPERIMENTS = (
         "defaults",
         "autodiff.runtime: every setting off, the defaults, every setting on",
         (
-            Variant("all off", {"AUTODIFF_RUNTIME": "spin=off,one_pool=off,malloc=off"}),
+            Variant(
+                "all off", {"AUTODIFF_RUNTIME": "spin=off,one_pool=off,malloc=off,buffers=off"}
+            ),
             Variant("defaults", {"AUTODIFF_RUNTIME": ""}),
-            Variant("all on", {"AUTODIFF_RUNTIME": "spin=on,one_pool=on,malloc=on"}),
+            Variant("all on", {"AUTODIFF_RUNTIME": "spin=on,one_pool=on,malloc=on,buffers=on"}),
         ),
         _STEPS,
     ),
@@ -126,6 +128,12 @@ EXPERIMENTS = (
     ),
     Experiment(
         "malloc", "runtime malloc: glibc keeps freed heap memory", _runtime("malloc"), _STEPS
+    ),
+    Experiment(
+        "buffers",
+        "runtime buffers: the kernels reuse their large output arrays once free",
+        _runtime("buffers"),
+        (*_STEPS, ("resnet18", {"batch": 16})),
     ),
     Experiment(
         "cols_budget",

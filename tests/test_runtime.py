@@ -40,7 +40,13 @@ print(json.dumps({"changed": changed, "mallopt": len(looked_up),
 
 
 USER_POLICY = ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")
-DEFAULTS = {"spin": runtime.SPIN_COUNT, "one_pool": True, "malloc": False, "winograd": False}
+DEFAULTS = {
+    "spin": runtime.SPIN_COUNT,
+    "one_pool": True,
+    "malloc": False,
+    "buffers": True,
+    "winograd": False,
+}
 
 
 def _fresh(code: str = FRESH, **env) -> dict:
@@ -67,8 +73,9 @@ def test_import_and_training_change_nothing_outside_autodiff():
 
 
 def test_the_environment_switch_changes_settings_and_leaves_the_environment_as_it_was():
-    got = _fresh(AUTODIFF_RUNTIME="spin=off, malloc=on ,one_pool=off,winograd=on")
-    assert got["settings"] == {"spin": None, "one_pool": False, "malloc": True, "winograd": True}
+    got = _fresh(AUTODIFF_RUNTIME="spin=off, malloc=on ,one_pool=off,buffers=off,winograd=on")
+    expected = {"spin": None, "one_pool": False, "malloc": True, "buffers": False, "winograd": True}
+    assert got["settings"] == expected
     assert got["changed"] == {}
     assert got["mallopt"] == 1
     assert _fresh(AUTODIFF_RUNTIME="spin=20000")["settings"]["spin"] == 20000
@@ -233,9 +240,9 @@ def test_autodiff_exposes_runtime():
 COMPILE = r"""
 import numpy as np
 import autodiff
-from autodiff.kernels import elementwise
+from autodiff.kernels import elementwise, pool
 elementwise.relu_forward(np.ones(8, np.float32))
-elementwise.relu_forward(np.ones(8, np.float64))
+pool.max_pool2d_forward(np.ones((1, 1, 4, 4), np.float32), 2)
 """
 
 

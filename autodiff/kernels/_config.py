@@ -53,6 +53,13 @@ event.register("numba:compile", _CompileNotice())
 # Whether blas.matmul runs its products' BLAS jobs on numba's threads: autodiff.runtime's one_pool.
 BLAS_ON_NUMBA_THREADS = True
 
+# buffers.empty keeps the kernels' output arrays of at least BUFFER_MIN_BYTES (smaller ones come
+# from glibc's heap without page faults), up to BUFFER_KEPT_BYTES in all, and reuses them once
+# free: autodiff.runtime's buffers setting switches BUFFER_REUSE.
+BUFFER_REUSE = True
+BUFFER_MIN_BYTES = 2**18
+BUFFER_KEPT_BYTES = 2**30
+
 # Upper bound on one im2col buffer; convolution chunks the batch to stay under it (a sample whose
 # cols alone is larger runs alone). Small on purpose: buffers under glibc's 32 MiB mmap ceiling
 # are recycled from the heap instead of page-faulted afresh, and chunk-sized GEMMs run faster.

@@ -19,7 +19,7 @@ The backward pass recomputes ``xhat`` from ``x`` rather than keeping it from the
 import numpy as np
 from numba import njit, prange
 
-from . import _config
+from . import _config, buffers
 
 
 def batch_norm_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +34,7 @@ def batch_norm_forward(x, mean, inv_std, weight, bias) -> np.ndarray:
     """``y (N, C, L) = (x - mean) * inv_std * weight + bias`` per channel; ``mean``, ``inv_std``,
     ``weight`` and ``bias`` are ``(C,)`` of ``x``'s dtype, ``weight``/``bias`` may be None."""
     weight, bias = _affine(x, weight, bias)
-    y = np.empty_like(x)
+    y = buffers.empty(x.shape, x.dtype)
     _forward_impl(x, mean, inv_std, weight, bias, y)
     return y
 
@@ -45,7 +45,7 @@ def batch_norm_backward(g, x, mean, inv_std, weight, batch_stats: bool, need_x: 
     ``need_x``. ``batch_stats``: ``mean`` and ``inv_std`` were the batch's own statistics, so
     the gradient flows through them too."""
     weight, _ = _affine(x, weight, None)
-    gx = np.empty_like(x) if need_x else np.empty((0, 0, 0), x.dtype)
+    gx = buffers.empty(x.shape, x.dtype) if need_x else np.empty((0, 0, 0), x.dtype)
     sum_g = np.empty(x.shape[1], x.dtype)
     sum_g_xhat = np.empty(x.shape[1], x.dtype)
     _backward_impl(g, x, mean, inv_std, weight, batch_stats, need_x, gx, sum_g, sum_g_xhat)

@@ -13,7 +13,7 @@ padding is ``(top, bottom, left, right)``.
 import numpy as np
 from numba import njit, prange
 
-from . import _config
+from . import _config, buffers
 from ._checks import ConvGeometry
 from ._ranges import valid_range
 
@@ -25,7 +25,7 @@ def supports(g: ConvGeometry) -> bool:
 
 def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     """``y[n, f] = x[n, f // m] (*) w[f, 0] + b[f]``; ``b`` may be None."""
-    y = np.empty(g.y_shape, x.dtype)
+    y = buffers.empty(g.y_shape, x.dtype)
     bias = np.zeros(g.w_shape[0], x.dtype) if b is None else b
     _forward_impl(x, w, bias, y, *_window_args(g))
     return y
@@ -33,7 +33,7 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
 
 def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """Gradient with respect to ``x``, shape ``g.x_shape``."""
-    gx = np.empty(g.x_shape, gy.dtype)
+    gx = buffers.empty(g.x_shape, gy.dtype)
     _backward_input_impl(gy, w, gx, *_window_args(g))
     return gx
 

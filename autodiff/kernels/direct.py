@@ -28,7 +28,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from . import _config
+from . import _config, buffers
 from ._checks import ConvGeometry
 
 #: Filters and taps per pass over a run: 3 x 5 keeps the 15 weights, 3 sums and 5 inputs in
@@ -145,7 +145,7 @@ def _correlate(x, w, b, padding, dilation, groups, out_hw) -> np.ndarray:
     pt, pb, pl, pr = padding
     hp, wp = h + pt + pb, wd + pl + pr
     off = _tap_offsets(w.shape, hp, wp, dilation)
-    y = np.empty((n, w.shape[0], *out_hw), x.dtype)
+    y = buffers.empty((n, w.shape[0], *out_hw), x.dtype)
     bias = np.zeros(w.shape[0], x.dtype) if b is None else b
     chunks = _chunks(n, c * hp * wp * x.itemsize)
     _forward_impl(x, _pack_weights(w, groups), off, bias, y, pt, pl, hp, wp, chunks)
@@ -184,7 +184,9 @@ def _forward_impl(x, wb, off, bias, y, pt, pl, hp, wp, chunks):
     groups, nfb, ntg = wb.shape[0], wb.shape[1], wb.shape[2]
     fg, cg = f // groups, x.shape[1] // groups
     for ch in prange(chunks):
-        n0, nc, xt = _chunk(x, ch, chunks, pt, pl, hp, wp)
+        # int64: prange's index turns unsigned in the parallel build, which would compile
+        # _chunk a second time
+        n0, nc, xt = _chunk(x, np.int64(ch), chunks, pt, pl, hp, wp)
         run = ow * nc
         acc = np.empty((FB, run), y.dtype)
         # The input rows of output row oy stay in cache across every filter block.
@@ -212,7 +214,7 @@ def _backward_weight_impl(gy, x, off, partial, pt, pl, hp, wp, chunks):
     groups, nfb, ntg = partial.shape[1], partial.shape[2], partial.shape[3]
     fg, cg = f // groups, x.shape[1] // groups
     for ch in prange(chunks):
-        n0, nc, xt = _chunk(x, ch, chunks, pt, pl, hp, wp)
+        n0, nc, xt = _chunk(x, np.int64(ch), chunks, pt, pl, hp, wp)  # int64: as above
         run = ow * nc
         # gy rows in chunk layout, ``FB`` filters' rows together, zero rows for the padding
         # filters of each group

@@ -7,16 +7,17 @@ and one pair of drivers runs any of them, ``_map_impl`` on the calling thread an
 loop, so LLVM compiles one vector loop per formula (loop unswitching) with no branch inside.
 
 Arrays under ``PARALLEL_MIN`` elements run on the calling thread: waking the thread pool costs
-more than it saves there. Arrays the kernels do not take (other dtypes, other memory orders,
-broadcasting other than a gradient broadcast from one value) go through numpy, with numpy's
-results. NaN and inf propagate as in numpy (fastmath here leaves out "nnan" and "ninf").
+more than it saves there. The kernels take float32; float64, which serves gradient checks and
+references on small arrays, goes through numpy, so that a gradient check compiles nothing more.
+So do arrays in other memory orders, and broadcasting other than a gradient broadcast from one
+value, with numpy's results. NaN and inf propagate as in numpy (fastmath here leaves out "nnan"
+and "ninf").
 """
 
 import numpy as np
 from numba import njit, prange
 
-from . import _config
-from ._checks import FLOAT_DTYPES
+from . import _config, buffers
 
 # Elements from which the drivers run on numba's threads (``python -m benchmarks.tuning
 # elementwise_parallel``); below it the second thread does not pay, and right after a
@@ -74,10 +75,10 @@ def square_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _map(code: int, a: np.ndarray, b: np.ndarray):
     """Formula ``code`` of ``a`` and ``b`` in a new array like ``b``; None when the kernels do not
-    take the arrays. ``b`` must be float32/float64 in C order; ``a`` either
-    alike with ``b``'s shape and dtype, or one value broadcast to ``b``'s shape (a gradient from
+    take the arrays. ``b`` must be float32 in C order; ``a`` either alike with ``b``'s shape
+    and dtype, or one value broadcast to ``b``'s shape (a gradient from
     a sum or mean), which the loop reads once instead of materialising."""
-    if type(b) is not np.ndarray or b.dtype not in FLOAT_DTYPES or not b.flags.c_contiguous:
+    if type(b) is not np.ndarray or b.dtype != np.float32 or not b.flags.c_contiguous:
         return None
     scalar_a = False
     if a is not b:
@@ -86,8 +87,9 @@ def _map(code: int, a: np.ndarray, b: np.ndarray):
         if not a.flags.c_contiguous:
             if any(a.strides):
                 return None
-            scalar_a, a = True, a.reshape(-1)[:1]
-    out = np.empty_like(b)
+            # a copy of the one value: a read-only view would compile the kernels once more
+            scalar_a, a = True, a.reshape(-1)[:1].copy()
+    out = buffers.empty(b.shape, b.dtype)
     if not b.size:
         return out
     flat = a.reshape(-1), b.reshape(-1), out.reshape(-1)

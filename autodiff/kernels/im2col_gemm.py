@@ -15,6 +15,7 @@ The fallback of ``conv.ALGORITHMS``: ``supports`` accepts every geometry.
 
 import numpy as np
 
+from . import buffers
 from ._checks import ConvGeometry
 from .blas import matmul
 from .im2col import batch_chunk, col2im, im2col
@@ -29,7 +30,7 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     """``y (N, F, oh, ow)`` from ``x (N, C, H, W)``, ``w (F, C // groups, kh, kw)``, ``b (F,)``
     or None; all C-contiguous, of one dtype."""
     f, groups = g.w_shape[0], g.groups
-    y = np.empty(g.y_shape, x.dtype)
+    y = buffers.empty(g.y_shape, x.dtype)
     w3 = w.reshape(groups, f // groups, -1)
     for n0, nb, cols, y2 in _chunks(g, x.dtype):
         im2col(x[n0 : n0 + nb], *_im2col_args(g), out=cols)
@@ -47,7 +48,7 @@ def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray
     """``gx``, shape ``g.x_shape``: per chunk, ``gcols = w.T @ gy2`` folded back by col2im."""
     f, groups = g.w_shape[0], g.groups
     w3t = w.reshape(groups, f // groups, -1).transpose(0, 2, 1)
-    gx = np.empty(g.x_shape, gy.dtype)
+    gx = buffers.empty(g.x_shape, gy.dtype)
     for n0, nb, gcols, gy2 in _chunks(g, gy.dtype):
         _gy_columns(gy[n0 : n0 + nb], gy2)
         matmul(w3t, _grouped(gy2, groups), out=_grouped(gcols, groups))

@@ -24,7 +24,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from . import _config
+from . import _config, buffers
 from ._checks import as_float_array, pair, window
 
 
@@ -108,7 +108,7 @@ def max_pool2d_backward(gy: np.ndarray, argmax: np.ndarray, x_shape: tuple) -> n
         )
     if len(x_shape) != 4 or tuple(x_shape[:2]) != gy.shape[:2]:
         raise ValueError(f"max_pool2d_backward: x_shape {x_shape} does not match gy {gy.shape}")
-    gx = np.empty(tuple(int(v) for v in x_shape), gy.dtype)
+    gx = buffers.empty(tuple(int(v) for v in x_shape), gy.dtype)
     _build(_max_pool_backward_impl, gx.dtype)(gy, np.ascontiguousarray(argmax), gx)
     return gx
 
@@ -296,8 +296,8 @@ def _max_pool(x: np.ndarray, g: PoolWindows) -> tuple[np.ndarray, np.ndarray]:
     if h * w > np.iinfo(np.int32).max:
         raise ValueError(f"max_pool2d: input planes of {h}x{w} overflow the int32 argmax")
     shape = (n, c, len(g.row_start), len(g.col_start))
-    y = np.empty(shape, x.dtype)
-    argmax = np.empty(shape, np.int32)
+    y = buffers.empty(shape, x.dtype)
+    argmax = buffers.empty(shape, np.int32)
     if g.fused_2x2:
         _build(_max_pool_2x2_impl, x.dtype)(x, y, argmax)
     else:
@@ -308,7 +308,7 @@ def _max_pool(x: np.ndarray, g: PoolWindows) -> tuple[np.ndarray, np.ndarray]:
 
 def _avg_pool(x: np.ndarray, g: PoolWindows) -> np.ndarray:
     n, c = x.shape[:2]
-    y = np.empty((n, c, *g.divisor.shape), x.dtype)
+    y = buffers.empty((n, c, *g.divisor.shape), x.dtype)
     scale = (1.0 / g.divisor).astype(x.dtype)
     windows = (g.row_start, g.row_count, g.col_start, g.col_count, g.dh, g.dw)
     _build(_avg_pool_impl, x.dtype)(x, y, *windows, scale)
@@ -320,7 +320,7 @@ def _avg_pool_backward(op: str, gy, shape: tuple, g: PoolWindows) -> np.ndarray:
     expected = (*shape[:2], *g.divisor.shape)
     if gy.shape != expected:
         raise ValueError(f"{op}: gy has shape {gy.shape} but input {shape} gives {expected}")
-    gx = np.empty(shape, gy.dtype)
+    gx = buffers.empty(shape, gy.dtype)
     scale = (1.0 / g.divisor).astype(gy.dtype)
     args = (g.row_start, g.row_count, g.col_start, g.col_count, g.dh, g.dw, scale)
     _build(_avg_pool_backward_impl, gy.dtype)(gy, gx, *args)

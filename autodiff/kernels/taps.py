@@ -15,6 +15,7 @@ cols take ``kh * kw`` times the input's memory).
 
 import numpy as np
 
+from . import buffers
 from ._checks import ConvGeometry
 from .blas import matmul
 
@@ -30,7 +31,7 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     f = g.w_shape[0]
     y = matmul(_grouped_weights(w, g), _columns(x, g))
     y = y.reshape(f, g.x_shape[0], *g.window.out_hw).transpose(1, 0, 2, 3)
-    out = np.empty(y.shape, y.dtype)
+    out = buffers.empty(y.shape, y.dtype)
     if b is None:
         np.copyto(out, y)
     else:

@@ -64,7 +64,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from . import _config
+from . import _config, buffers
 from ._checks import ConvGeometry
 from .blas import matmul, one_thread
 from .winograd_tiles import (
@@ -202,7 +202,7 @@ class Winograd:
         tiles = (th + 1) * cols
         u = self.filter_transform(w)
         bias = np.zeros(f, x.dtype) if b is None else b
-        y = np.empty((n, f, oh, ow), x.dtype)
+        y = buffers.empty((n, f, oh, ow), x.dtype)
         chunk = _chunk(n, max(c, f), tiles, pos, x.itemsize)
         block = _block(pos * tiles)
 

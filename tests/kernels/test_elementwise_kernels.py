@@ -92,3 +92,17 @@ def test_arrays_the_kernels_do_not_take_go_through_numpy():
     x16 = np.linspace(-30, 30, 7, dtype=np.float16)
     expected = _exact(lambda x: 1 / (1 + np.exp(-x)), x16)
     np.testing.assert_allclose(elementwise.sigmoid_forward(x16), expected, rtol=1e-3)
+
+
+def test_float64_goes_through_numpy_and_a_broadcast_gradient_compiles_nothing_more():
+    # float64 serves gradient checks: numpy runs it, so checking compiles no float64 kernels
+    g = np.full((3, 4), 0.5)
+    assert elementwise._map(elementwise._TANH_GRAD, g, g) is None
+    # a gradient broadcast from one value is read-only: the kernels get a writable copy of the
+    # value, so they run the writable build instead of compiling a read-only one
+    y = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
+    elementwise.tanh_backward(np.ones_like(y), y)
+    builds = len(elementwise._map_impl.signatures)
+    one = np.broadcast_to(np.float32(1), y.shape)
+    np.testing.assert_allclose(elementwise.tanh_backward(one, y), 1 - y * y, rtol=1e-6)
+    assert len(elementwise._map_impl.signatures) == builds
