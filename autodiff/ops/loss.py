@@ -17,6 +17,7 @@ import numpy as np
 
 from autodiff.errors import ShapeError
 from autodiff.function import Function
+from autodiff.kernels import cross_entropy as cross_entropy_kernels
 from autodiff.ops._args import is_tensor, require_float
 from autodiff.ops._loss_args import (
     REDUCTIONS,
@@ -76,21 +77,16 @@ class ClassIndexCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, x, target, valid, scale=None):
-        shifted = x - x.max(axis=1, keepdims=True)
-        e = np.exp(shifted)
-        total = e.sum(axis=1)
-        ctx.save(e / total[:, None])  # softmax, for backward
+        loss, total, p = cross_entropy_kernels.forward(x, target, valid)
+        ctx.save(p)  # softmax, for backward
         ctx.target, ctx.valid, ctx.scale = target, valid, scale
-        loss = (np.log(total) - shifted[np.arange(len(x)), target]) * valid
-        return loss if scale is None else loss.sum() * x.dtype.type(scale)
+        return loss if scale is None else x.dtype.type(total) * x.dtype.type(scale)
 
     @staticmethod
     def backward(ctx, g):
         (p,) = ctx.saved
-        g = (g if ctx.scale is None else g * ctx.scale) * ctx.valid
-        gx = p * g[:, None]
-        gx[np.arange(len(gx)), ctx.target] -= g
-        return gx, None, None, None
+        coef = (g if ctx.scale is None else g * ctx.scale) * ctx.valid
+        return cross_entropy_kernels.backward(p, ctx.target, coef), None, None, None
 
 
 class BinaryCrossEntropy(Function):
@@ -212,15 +208,14 @@ def cross_entropy(
         loss = SoftmaxCrossEntropy.apply(input, q)
         count = loss.data.size
     elif w is None and not label_smoothing and input.ndim == 2:
-        t, valid = _index_target(op, input, target, ignore_index)
+        safe, valid, count = _index_target(op, input, target, ignore_index)
         if reduction == "none":
             scale = None
         elif reduction == "sum":
             scale = 1.0
         else:  # nan when every target is ignored, as in PyTorch
-            count = int(valid.sum())
             scale = 1 / count if count else math.nan
-        loss = ClassIndexCrossEntropy.apply(input, np.where(valid, t, 0), valid, scale=scale)
+        loss = ClassIndexCrossEntropy.apply(input, safe, valid, scale=scale)
         return loss.reshape(()) if unbatched and reduction == "none" else loss
     else:
         q, count = _index_target_weights(op, input, target, w, ignore_index, label_smoothing)
@@ -373,12 +368,12 @@ def _reduce_binary(loss, reduction, weight):
 
 def _index_target_weights(op, input, target, weight, ignore_index, smoothing):
     """Dense q of `input`'s shape for class-index targets, and the "mean" denominator."""
-    t, valid = _index_target(op, input, target, ignore_index)
+    safe, valid, count = _index_target(op, input, target, ignore_index)
     n_classes = input.shape[1]
     # q is built classes-last, (M, C) with one row per target, then moved back to dim 1: one
     # fancy-index write instead of put/take_along_axis
     dtype = input.dtype
-    safe = np.where(valid, t, 0).reshape(-1)
+    shape, safe = safe.shape, safe.reshape(-1)
     keep = valid.reshape(-1).astype(dtype)
     w = np.ones(n_classes, dtype) if weight is None else weight
     w_target = w[safe] * keep  # weight of each example's class; 0 where ignored
@@ -386,13 +381,15 @@ def _index_target_weights(op, input, target, weight, ignore_index, smoothing):
     if smoothing:
         q += (smoothing / n_classes) * w * keep[:, None]
     q[np.arange(safe.size), safe] += (1 - smoothing) * w_target
-    q = np.moveaxis(q.reshape(*t.shape, n_classes), -1, 1)
-    count = float(w_target.sum()) if weight is not None else int(valid.sum())
+    q = np.moveaxis(q.reshape(*shape, n_classes), -1, 1)
+    if weight is not None:
+        count = float(w_target.sum())
     return q, count
 
 
 def _index_target(op, input, target, ignore_index):
-    """Class indices (N, d1, ...) checked against `input` (N, C, d1, ...), and which count."""
+    """Class indices (N, d1, ...) checked against `input` (N, C, d1, ...): `(safe, valid,
+    count)`, the indices as int64 with 0 where ignored, which count, and how many do."""
     t = np.asarray(target)
     n, n_classes = input.shape[0], input.shape[1]
     expected = (n, *input.shape[2:])
@@ -406,15 +403,14 @@ def _index_target(op, input, target, ignore_index):
             f"{op}: target of shape {t.shape} {t.dtype} does not fit input of shape "
             f"{input.shape} {input.dtype}: class indices need shape {expected}"
         )
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= n_classes))
-    if bad.any():
+    safe, valid, count, bad = cross_entropy_kernels.class_targets(t, ignore_index, n_classes)
+    if bad >= 0:
         raise ValueError(
-            f"{op}: target {t[bad].flat[0]} is out of range for {n_classes} classes (input "
+            f"{op}: target {t.flat[bad]} is out of range for {n_classes} classes (input "
             f"{input.shape} {input.dtype}, target {t.shape} {t.dtype}, ignore_index "
             f"{ignore_index})"
         )
-    return t, valid
+    return safe, valid, count
 
 
 def _class_weight(op, weight, input):

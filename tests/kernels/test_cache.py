@@ -41,11 +41,15 @@ x3 = x.reshape(2, 2, 36)
 mean, var = k.batch_norm_stats(x3)
 k.batch_norm_backward(x3, x3, mean, var, None, True, True)
 k.batch_norm_forward(x3, mean, var, None, None)
+from autodiff.kernels import cross_entropy
+safe, valid, count, bad = cross_entropy.class_targets(np.array([1, 0]), -100, 3)
+loss, total, p = cross_entropy.forward(np.ones((2, 3), np.float32), safe, valid)
+cross_entropy.backward(p, safe, valid.astype(np.float32))
 seconds = time.perf_counter() - start
 stats = {}
 for module in (
     "im2col", "direct", "winograd_tiles", "pool", "depthwise", "axpby", "elementwise", "batchnorm",
-    "_ranges",
+    "_ranges", "cross_entropy",
 ):
     module = f"autodiff.kernels.{module}"
     for name, f in vars(importlib.import_module(module)).items():
