@@ -211,6 +211,17 @@ EXPERIMENTS = (
         (_conv(32, 64, 32, 64, 3, 1, attrs=_WINOGRAD_ON),),
     ),
     Experiment(
+        "winograd_gemm",
+        "gemm.AVAILABLE: Winograd's batched products through the packed AVX-512 tile, or BLAS",
+        _attr("autodiff.kernels.gemm:AVAILABLE", True, False, labels=["tile", "BLAS"]),
+        (
+            _conv(32, 64, 32, 64, 3, 1, backward=False),
+            _conv(32, 64, 32, 64, 3, 1),
+            _conv(32, 128, 16, 128, 3, 1),
+            ("resnet18", {"batch": 16}),
+        ),
+    ),
+    Experiment(
         "elementwise_parallel",
         "elementwise.PARALLEL_MIN: elements from which the one-pass kernels (ReLU, tanh and "
         "sigmoid gradients, ...) run on numba's threads",

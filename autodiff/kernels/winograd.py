@@ -32,7 +32,7 @@ scratch that keeps the kernels' loops long (``winograd_tiles.py``) and are never
 
     u = G w G^T              (a*a, F, C)   filter transform (one float64 GEMM over all filters)
     v = B^T d B              (a*a, C, T)   input transform (numba)
-    m = u @ v                (a*a, F, T)   batched GEMMs (OpenBLAS)
+    m = u @ v                (a*a, F, T)   batched GEMMs (gemm.py on AVX-512, else OpenBLAS)
     y = A^T m A              (N, F, oh, ow) output transform (numba), partial last tiles cropped
 
 Gradients reuse the same pieces:
@@ -64,7 +64,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numba
 import numpy as np
 
-from . import _config, buffers
+from . import _config, buffers, gemm
 from ._checks import ConvGeometry
 from .blas import matmul, one_thread
 from .winograd_tiles import (
@@ -201,6 +201,7 @@ class Winograd:
         th, cols = -(-oh // m), -(-ow // m) + 1
         tiles = (th + 1) * cols
         u = self.filter_transform(w)
+        packed = gemm.pack(u) if gemm.AVAILABLE and x.dtype == np.float32 else None
         bias = np.zeros(f, x.dtype) if b is None else b
         y = buffers.empty((n, f, oh, ow), x.dtype)
         chunk = _chunk(n, max(c, f), tiles, pos, x.itemsize)
@@ -216,7 +217,10 @@ class Winograd:
                 input_transform_impl(m, x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, block)
                 prod = m_buf[: pos * f * nb * tiles].reshape(pos, f, nb * tiles)
                 used = nb * tiles - cols  # the last sample's spare band holds no tile
-                np.matmul(u, v[..., :used], out=prod[..., :used])
+                if packed is None:
+                    np.matmul(u, v[..., :used], out=prod[..., :used])
+                else:
+                    gemm.products(packed, v, prod, used)
                 output_transform_impl(m, prod, bias, y[n0 : n0 + nb], th, cols, block)
 
         _split(samples, n, chunk)

@@ -49,7 +49,7 @@ seconds = time.perf_counter() - start
 stats = {}
 for module in (
     "im2col", "direct", "winograd_tiles", "pool", "depthwise", "axpby", "elementwise", "batchnorm",
-    "_ranges", "cross_entropy",
+    "_ranges", "cross_entropy", "gemm",
 ):
     module = f"autodiff.kernels.{module}"
     for name, f in vars(importlib.import_module(module)).items():
