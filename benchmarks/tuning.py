@@ -211,13 +211,15 @@ EXPERIMENTS = (
         (_conv(32, 64, 32, 64, 3, 1, attrs=_WINOGRAD_ON),),
     ),
     Experiment(
-        "winograd_gemm",
-        "gemm.AVAILABLE: Winograd's batched products through the packed AVX-512 tile, or BLAS",
+        "gemm",
+        "gemm.AVAILABLE: the packed AVX-512 register tile (Winograd's products, im2col's forward "
+        "and input-gradient products), or BLAS",
         _attr("autodiff.kernels.gemm:AVAILABLE", True, False, labels=["tile", "BLAS"]),
         (
             _conv(32, 64, 32, 64, 3, 1, backward=False),
             _conv(32, 64, 32, 64, 3, 1),
             _conv(32, 128, 16, 128, 3, 1),
+            _conv(16, 256, 4, 256, 3, 1, attrs=_IM2COL_ONLY),
             ("resnet18", {"batch": 16}),
         ),
     ),

@@ -1,25 +1,29 @@
-"""Batched float32 products ``u[p] @ v[p]`` with a packed ``u``, for Winograd's GEMMs.
+"""Batched float32 products ``u[p] @ v[p]`` with a packed left operand: a convolution's GEMMs.
 
-Winograd's products are many small ones: per tile position ``p``, ``(F, C) @ (C, T)`` with ``C``
-and ``F`` the channels (16-512) and ``T`` a chunk's tiles. BLAS packs both operands for each
-call, and with ``C`` that short the packing costs as much as the arithmetic: OpenBLAS reaches
-about half its peak there. Here ``u`` (the transformed filters) is packed once per convolution
-(:func:`pack`), each ``C x NR`` panel of ``v`` once per position, and an ``MR x NR`` register
-tile (:func:`_tile`, written in LLVM IR: 16 accumulators of 16 floats, one fused multiply-add
-per accumulator and ``k``) does the arithmetic. On AVX-512 that is about twice OpenBLAS's
-rate with its AVX2 kernels and about its rate with its AVX-512 ones
-(``python -m benchmarks.tuning winograd_gemm``). :data:`AVAILABLE` says whether the CPU has
-AVX-512; without it the tile would not fit the registers, and callers use BLAS.
+A convolution multiplies the same weights ``u`` (Winograd's transformed filters, or im2col's
+filter matrix) by the columns of every chunk of its batch: Winograd per tile position ``p``,
+``(F, C) @ (C, T)`` with ``C`` the channels (16-512) and ``T`` a chunk's tiles; im2col
+``(F, C * 9) @ (C * 9, N)`` for the forward and ``(C * 9, F) @ (F, N)`` for the input
+gradient. BLAS packs both operands on every call, and with a short ``C`` the packing costs as
+much as the arithmetic. Here ``u`` is packed once per convolution (:func:`pack`), each
+``K x NR`` panel of ``v`` once, and an ``MR x NR`` register tile (:func:`_tile`, written in
+LLVM IR: 16 accumulators of 16 floats, one fused multiply-add per accumulator and ``k``) does
+the arithmetic: on AVX-512 about twice OpenBLAS's rate with its AVX2 kernels, and about its
+rate with its AVX-512 ones (``python -m benchmarks.tuning gemm``). Winograd's threads call
+:func:`products` each on their own; im2col uses :func:`left`, which runs the panels on numba's
+threads. The weight gradients (contracting over the batch) stay with BLAS: their operands
+would need transposing first. :data:`AVAILABLE` says whether the CPU has AVX-512; without it
+the tile would not fit the registers, and callers use BLAS.
 """
 
 import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from . import _config
+from . import _config, blas
 
 #: The register tile: MR rows of ``u`` by NR columns of ``v`` (NR a multiple of W floats).
 MR, NR, W = 8, 32, 16
@@ -30,50 +34,102 @@ _FLOAT, _I64, _I32 = ir.FloatType(), ir.IntType(64), ir.IntType(32)
 _VEC = ir.VectorType(_FLOAT, W)
 
 
+def left(a: np.ndarray):
+    """A function ``(b, out)`` setting ``out = a @ b`` for a fixed left operand ``a (G, M, K)``
+    (the weights of a convolution, for every chunk of its batch): through the register tile on
+    numba's threads, ``a`` packed once, when the CPU has AVX-512 and the arrays are float32 and
+    C-contiguous (``a`` may be a transposed view); through ``blas.matmul`` otherwise."""
+    if not AVAILABLE or a.dtype != np.float32:
+        return lambda b, out: blas.matmul(a, b, out=out)
+    packed = pack(a)
+
+    def product(b, out):
+        if b.dtype != np.float32 or not (b.flags.c_contiguous and out.flags.c_contiguous):
+            return blas.matmul(a, b, out=out)
+        products_parallel(packed, b, out)
+        return out
+
+    return product
+
+
 def pack(u: np.ndarray) -> np.ndarray:
-    """``u (P, F, C)`` float32 as ``(P, ceil(F / MR), C, MR)``: per position and block of
-    ``MR`` rows, column after column, the rows past ``F`` zero."""
-    p, f, c = u.shape
-    blocks = -(-f // MR)
-    padded = np.zeros((p, blocks * MR, c), np.float32)
-    padded[:, :f] = u
-    return np.ascontiguousarray(padded.reshape(p, blocks, MR, c).transpose(0, 1, 3, 2))
+    """``u (P, M, K)`` float32, any strides, as ``(P, ceil(M / MR), K, MR)``: per position and
+    block of ``MR`` rows, column after column, the rows past ``M`` zero."""
+    p, m, k = u.shape
+    packed = np.empty((p, -(-m // MR), k, MR), np.float32)
+    _pack_impl(u, packed)
+    return packed
+
+
+@njit(**_config.JIT)
+def _pack_impl(u, packed):
+    m = u.shape[1]
+    for p in range(packed.shape[0]):
+        for b in range(packed.shape[1]):
+            for kk in range(packed.shape[2]):
+                for i in range(MR):
+                    row = b * MR + i
+                    packed[p, b, kk, i] = u[p, row, kk] if row < m else 0
 
 
 def products(packed: np.ndarray, v: np.ndarray, out: np.ndarray, used: int) -> None:
-    """``out[p, :, :used] = u[p] @ v[p, :, :used]`` for ``packed = pack(u)``; ``v (P, C, T)``
-    and ``out (P, F, T)`` float32, C-contiguous; columns from ``used`` on are left alone."""
+    """``out[p, :, :used] = u[p] @ v[p, :, :used]`` for ``packed = pack(u)``; ``v (P, K, N)``
+    and ``out (P, M, N)`` float32, C-contiguous; columns from ``used`` on are left alone. On the
+    calling thread (Winograd's threads call it)."""
     _products_impl(packed, v, out, used)
+
+
+def products_parallel(packed: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
+    """``out[p] = u[p] @ v[p]`` as :func:`products` (all columns), one panel of ``v`` per job
+    on numba's threads."""
+    _products_parallel_impl(packed, v, out)
 
 
 @njit(**_config.JIT)
 def _products_impl(packed, v, out, used):
-    positions, blocks, c = packed.shape[0], packed.shape[1], packed.shape[2]
-    f, t = out.shape[1], out.shape[2]
-    a, vf, of = packed.ravel(), v.ravel(), out.ravel()
-    panel = np.empty(c * NR, np.float32)  # NR columns of v, row after row
-    tile = np.empty(MR * NR, np.float32)  # the tiles that overhang out's edges
-    for p in range(positions):
+    panel = np.empty(v.shape[1] * NR, np.float32)
+    tile = np.empty(MR * NR, np.float32)
+    for p in range(packed.shape[0]):
         for j0 in range(0, used, NR):
-            width = min(NR, used - j0)
-            # uint64 offsets: a signed index's wraparound check would stop the copy vectorising
-            for k in range(c):
-                src = np.uint64((p * c + k) * t + j0)
-                dst = np.uint64(k * NR)
-                for j in range(np.uint64(width)):
-                    panel[dst + j] = vf[src + j]
-                for j in range(np.uint64(width), np.uint64(NR)):
-                    panel[dst + j] = 0
-            for b in range(blocks):
-                rows = min(MR, f - b * MR)
-                block = _at(a, (p * blocks + b) * c * MR)
-                if rows == MR and width == NR:
-                    _tile(c, block, _at(panel, 0), _at(of, (p * f + b * MR) * t + j0), t)
-                else:
-                    _tile(c, block, _at(panel, 0), _at(tile, 0), NR)
-                    for i in range(rows):
-                        for j in range(width):
-                            out[p, b * MR + i, j0 + j] = tile[i * NR + j]
+            _panel(packed, v, out, used, p, j0, panel, tile)
+
+
+@njit(**_config.PARALLEL)
+def _products_parallel_impl(packed, v, out):
+    positions, n = packed.shape[0], v.shape[2]
+    panels = -(-n // NR)
+    for job in prange(positions * panels):
+        p, j = divmod(np.int64(job), panels)  # int64: prange's index is unsigned here
+        _panel(packed, v, out, n, p, j * NR, np.empty(v.shape[1] * NR, np.float32),
+               np.empty(MR * NR, np.float32))  # fmt: skip
+
+
+@njit(**_config.JIT)
+def _panel(packed, v, out, used, p, j0, panel, tile):
+    """Columns ``j0 .. j0 + NR`` (up to ``used``) of ``out[p] = u[p] @ v[p]``: ``v``'s panel
+    copied row after row into ``panel``, then one register tile per block of ``MR`` rows."""
+    blocks, k = packed.shape[1], packed.shape[2]
+    m, n = out.shape[1], out.shape[2]
+    a, vf, of = packed.ravel(), v.ravel(), out.ravel()
+    width = min(NR, used - j0)
+    # uint64 offsets: a signed index's wraparound check would stop the copy vectorising
+    for kk in range(k):
+        src = np.uint64((p * k + kk) * n + j0)
+        dst = np.uint64(kk * NR)
+        for j in range(np.uint64(width)):
+            panel[dst + j] = vf[src + j]
+        for j in range(np.uint64(width), np.uint64(NR)):
+            panel[dst + j] = 0
+    for b in range(blocks):
+        rows = min(MR, m - b * MR)
+        block = _at(a, (p * blocks + b) * k * MR)
+        if rows == MR and width == NR:
+            _tile(k, block, _at(panel, 0), _at(of, (p * m + b * MR) * n + j0), n)
+        else:
+            _tile(k, block, _at(panel, 0), _at(tile, 0), NR)
+            for i in range(rows):
+                for j in range(width):
+                    out[p, b * MR + i, j0 + j] = tile[i * NR + j]
 
 
 @intrinsic

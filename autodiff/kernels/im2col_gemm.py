@@ -15,7 +15,7 @@ The fallback of ``conv.ALGORITHMS``: ``supports`` accepts every geometry.
 
 import numpy as np
 
-from . import buffers
+from . import buffers, gemm
 from ._checks import ConvGeometry
 from .blas import matmul
 from .im2col import batch_chunk, col2im, im2col
@@ -31,10 +31,10 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     or None; all C-contiguous, of one dtype."""
     f, groups = g.w_shape[0], g.groups
     y = buffers.empty(g.y_shape, x.dtype)
-    w3 = w.reshape(groups, f // groups, -1)
+    product = gemm.left(w.reshape(groups, f // groups, -1))  # weights packed once, if at all
     for n0, nb, cols, y2 in _chunks(g, x.dtype):
         im2col(x[n0 : n0 + nb], *_im2col_args(g), out=cols)
-        matmul(w3, _grouped(cols, groups), out=_grouped(y2, groups))
+        product(_grouped(cols, groups), _grouped(y2, groups))
         y2 = y2.reshape(f, nb, -1).transpose(1, 0, 2)
         y_chunk = y[n0 : n0 + nb].reshape(nb, f, -1)
         if b is None:
@@ -47,11 +47,11 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
 def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """``gx``, shape ``g.x_shape``: per chunk, ``gcols = w.T @ gy2`` folded back by col2im."""
     f, groups = g.w_shape[0], g.groups
-    w3t = w.reshape(groups, f // groups, -1).transpose(0, 2, 1)
+    product = gemm.left(w.reshape(groups, f // groups, -1).transpose(0, 2, 1))
     gx = buffers.empty(g.x_shape, gy.dtype)
     for n0, nb, gcols, gy2 in _chunks(g, gy.dtype):
         _gy_columns(gy[n0 : n0 + nb], gy2)
-        matmul(w3t, _grouped(gy2, groups), out=_grouped(gcols, groups))
+        product(_grouped(gy2, groups), _grouped(gcols, groups))
         col2im(gcols, (nb, *g.x_shape[1:]), *_im2col_args(g), out=gx[n0 : n0 + nb])
     return gx
 

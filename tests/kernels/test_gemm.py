@@ -7,7 +7,7 @@ these tests run everywhere.
 import numpy as np
 import pytest
 
-from autodiff.kernels import conv, gemm, winograd
+from autodiff.kernels import _config, conv, gemm, im2col_gemm, winograd
 
 
 @pytest.mark.parametrize(
@@ -50,6 +50,45 @@ def test_winograd_gives_the_same_convolution_with_blas(monkeypatch, shape, filte
         monkeypatch.setattr(gemm, "AVAILABLE", available)
         y, saved = conv.conv2d_forward(x, w, None, 1, 1)
         assert saved.algorithm is winograd.F2
+        gx, _, _ = conv.conv2d_backward(np.ones_like(y), saved, need_w=False, need_b=False)
+        results.append((y, gx))
+    (y, gx), (y_blas, gx_blas) = results
+    np.testing.assert_allclose(y, y_blas, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(gx, gx_blas, rtol=1e-5, atol=1e-4)
+
+
+def test_parallel_products_and_left_match_blas(monkeypatch):
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((2, 20, 37)).astype(np.float32)  # 2 groups, rows past a block
+    b = rng.standard_normal((2, 37, 100)).astype(np.float32)  # a last partial panel
+    expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
+    out = np.empty((2, 20, 100), np.float32)
+    gemm.products_parallel(gemm.pack(a), b, out)
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
+    transposed = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)  # a view
+    for available in (True, False):
+        monkeypatch.setattr(gemm, "AVAILABLE", available)
+        product = gemm.left(transposed)
+        out = np.empty((2, 20, 100), np.float32)
+        assert product(b, out) is out
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
+        strided = np.asfortranarray(b)  # not C-contiguous: BLAS takes it
+        np.testing.assert_allclose(
+            product(strided, np.empty_like(out)), expected, rtol=1e-5, atol=1e-4
+        )
+
+
+@pytest.mark.parametrize("stride,groups", [(2, 1), (1, 2)])
+def test_im2col_gives_the_same_convolution_with_blas(monkeypatch, stride, groups):
+    monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", 0)  # im2col, not the direct loops
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 8, 10, 10)).astype(np.float32)
+    w = rng.standard_normal((12, 8 // groups, 3, 3)).astype(np.float32)
+    results = []
+    for available in (True, False):
+        monkeypatch.setattr(gemm, "AVAILABLE", available)
+        y, saved = conv.conv2d_forward(x, w, None, stride, 1, 1, groups)
+        assert saved.algorithm is im2col_gemm
         gx, _, _ = conv.conv2d_backward(np.ones_like(y), saved, need_w=False, need_b=False)
         results.append((y, gx))
     (y, gx), (y_blas, gx_blas) = results
