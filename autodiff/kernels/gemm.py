@@ -10,10 +10,11 @@ much as the arithmetic. Here ``u`` is packed once per convolution (:func:`pack`)
 LLVM IR: 16 accumulators of 16 floats, one fused multiply-add per accumulator and ``k``) does
 the arithmetic: on AVX-512 about twice OpenBLAS's rate with its AVX2 kernels, and about its
 rate with its AVX-512 ones (``python -m benchmarks.tuning gemm``). Winograd's threads call
-:func:`products` each on their own; im2col uses :func:`left`, which runs the panels on numba's
-threads. The weight gradients (contracting over the batch) stay with BLAS: their operands
-would need transposing first. :data:`AVAILABLE` says whether the CPU has AVX-512; without it
-the tile would not fit the registers, and callers use BLAS.
+:func:`products` each on their own, also for the weight gradient (``v @ g`` over the tiles,
+``v`` packed per chunk); im2col uses :func:`left`, which runs the panels on numba's threads.
+im2col's weight gradient stays with BLAS: its columns would need a transposed copy first.
+:data:`AVAILABLE` says whether the CPU has AVX-512; without it the tile would not fit the
+registers, and callers use BLAS.
 """
 
 import llvmlite.binding as llvm
@@ -73,9 +74,10 @@ def _pack_impl(u, packed):
 
 
 def products(packed: np.ndarray, v: np.ndarray, out: np.ndarray, used: int) -> None:
-    """``out[p, :, :used] = u[p] @ v[p, :, :used]`` for ``packed = pack(u)``; ``v (P, K, N)``
-    and ``out (P, M, N)`` float32, C-contiguous; columns from ``used`` on are left alone. On the
-    calling thread (Winograd's threads call it)."""
+    """``out[p, :, :used] = u[p] @ v[p, :K, :used]`` for ``packed = pack(u)``, ``u (P, M, K)``;
+    ``v (P, K', N)`` with ``K' >= K`` (rows past ``K`` are not read) and ``out (P, M, N)``
+    float32, C-contiguous; columns from ``used`` on are left alone. On the calling thread
+    (Winograd's threads call it)."""
     _products_impl(packed, v, out, used)
 
 
@@ -114,7 +116,7 @@ def _panel(packed, v, out, used, p, j0, panel, tile):
     width = min(NR, used - j0)
     # uint64 offsets: a signed index's wraparound check would stop the copy vectorising
     for kk in range(k):
-        src = np.uint64((p * k + kk) * n + j0)
+        src = np.uint64((p * v.shape[1] + kk) * n + j0)
         dst = np.uint64(kk * NR)
         for j in range(np.uint64(width)):
             panel[dst + j] = vf[src + j]

@@ -144,6 +144,7 @@ class Winograd:
         th, cols = -(-oh // m), -(-ow // m) + 1
         tiles = (th + 1) * cols
         chunk = _chunk(n, max(c, f), tiles, pos, x.itemsize)
+        tile = gemm.AVAILABLE and x.dtype == np.float32
 
         def samples(lo: int, hi: int) -> np.ndarray:
             v_buf = np.empty(pos * c * chunk * tiles, x.dtype)
@@ -159,7 +160,10 @@ class Winograd:
                 g = g_buf[: pos * f * nb * tiles].reshape(pos, nb * tiles, f)
                 grad_transform_impl(m, gy[n0 : n0 + nb], g, th, cols)
                 used = nb * tiles - cols  # the last sample's spare band holds no tile
-                np.matmul(v[..., :used], g[:, :used], out=part)
+                if tile:  # v packed here: each chunk's v is a new left operand
+                    gemm.products(gemm.pack(v[..., :used]), g, part, f)
+                else:
+                    np.matmul(v[..., :used], g[:, :used], out=part)
                 gu += part
             return gu
 
