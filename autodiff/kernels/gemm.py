@@ -78,13 +78,32 @@ def products(packed: np.ndarray, v: np.ndarray, out: np.ndarray, used: int) -> N
     ``v (P, K', N)`` with ``K' >= K`` (rows past ``K`` are not read) and ``out (P, M, N)``
     float32, C-contiguous; columns from ``used`` on are left alone. On the calling thread
     (Winograd's threads call it)."""
+    _check(packed, v, out, used)
     _products_impl(packed, v, out, used)
 
 
 def products_parallel(packed: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
     """``out[p] = u[p] @ v[p]`` as :func:`products` (all columns), one panel of ``v`` per job
     on numba's threads."""
+    _check(packed, v, out, v.shape[2] if v.ndim == 3 else 0)
     _products_parallel_impl(packed, v, out)
+
+
+def _check(packed, v, out, used) -> None:
+    """The tile writes through raw pointers: refuse operands that do not fit, before it runs."""
+    arrays = (packed, v, out)
+    fits = all(a.dtype == np.float32 and a.flags.c_contiguous for a in arrays)
+    fits = fits and packed.ndim == 4 and packed.shape[3] == MR and v.ndim == out.ndim == 3
+    if fits:
+        (p, blocks, k, _), m = packed.shape, out.shape[1]
+        fits = v.shape[0] == out.shape[0] == p and v.shape[1] >= k and v.shape[2] == out.shape[2]
+        fits = fits and (blocks - 1) * MR < m <= blocks * MR and 0 <= used <= v.shape[2]
+    if not fits:
+        described = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
+        raise ValueError(
+            f"gemm.products: packed (P, M/MR, K, MR), v (P, >=K, N) and out (P, M, N), float32 "
+            f"and C-contiguous, with used <= N; got {described}, used={used}"
+        )
 
 
 @njit(**_config.JIT)

@@ -94,3 +94,22 @@ def test_im2col_gives_the_same_convolution_with_blas(monkeypatch, stride, groups
     (y, gx), (y_blas, gx_blas) = results
     np.testing.assert_allclose(y, y_blas, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(gx, gx_blas, rtol=1e-5, atol=1e-4)
+
+
+def test_operands_that_do_not_fit_are_refused_before_the_tile_runs():
+    packed = gemm.pack(np.ones((2, 10, 4), np.float32))
+    v, out = np.ones((2, 4, 40), np.float32), np.zeros((2, 10, 40), np.float32)
+    bad = [
+        (packed, np.ones((2, 3, 40), np.float32), out, 40),  # fewer rows of v than K
+        (packed, v, np.zeros((2, 7, 40), np.float32), 40),  # M does not fit the packed blocks
+        (packed, v, np.zeros((2, 10, 20), np.float32), 20),  # N differs
+        (packed, v, out[..., :20], 20),  # not C-contiguous
+        (packed, v.astype(np.float64), out, 40),
+        (packed, v, out, 41),  # used past N
+    ]
+    for args in bad:
+        with pytest.raises(ValueError, match="gemm.products"):
+            gemm.products(*args)
+    with pytest.raises(ValueError, match="gemm.products"):
+        gemm.products_parallel(packed, np.asfortranarray(v), out)
+    assert (out == 0).all()
