@@ -35,12 +35,17 @@ _FLOAT, _I64, _I32 = ir.FloatType(), ir.IntType(64), ir.IntType(32)
 _VEC = ir.VectorType(_FLOAT, W)
 
 
+def takes(dtype) -> bool:
+    """Whether the tile runs products of this dtype here: float32, on a CPU with AVX-512."""
+    return AVAILABLE and dtype == np.float32
+
+
 def left(a: np.ndarray):
     """A function ``(b, out)`` setting ``out = a @ b`` for a fixed left operand ``a (G, M, K)``
     (the weights of a convolution, for every chunk of its batch): through the register tile on
     numba's threads, ``a`` packed once, when the CPU has AVX-512 and the arrays are float32 and
     C-contiguous (``a`` may be a transposed view); through ``blas.matmul`` otherwise."""
-    if not AVAILABLE or a.dtype != np.float32:
+    if not takes(a.dtype):
         return lambda b, out: blas.matmul(a, b, out=out)
     packed = pack(a)
 

@@ -144,7 +144,7 @@ class Winograd:
         th, cols = -(-oh // m), -(-ow // m) + 1
         tiles = (th + 1) * cols
         chunk = _chunk(n, max(c, f), tiles, pos, x.itemsize)
-        tile = gemm.AVAILABLE and x.dtype == np.float32
+        tile = gemm.takes(x.dtype)
 
         def samples(lo: int, hi: int) -> np.ndarray:
             v_buf = np.empty(pos * c * chunk * tiles, x.dtype)
@@ -205,7 +205,7 @@ class Winograd:
         th, cols = -(-oh // m), -(-ow // m) + 1
         tiles = (th + 1) * cols
         u = self.filter_transform(w)
-        packed = gemm.pack(u) if gemm.AVAILABLE and x.dtype == np.float32 else None
+        packed = gemm.pack(u) if gemm.takes(x.dtype) else None
         bias = np.zeros(f, x.dtype) if b is None else b
         y = buffers.empty((n, f, oh, ow), x.dtype)
         chunk = _chunk(n, max(c, f), tiles, pos, x.itemsize)

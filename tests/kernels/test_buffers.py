@@ -129,8 +129,7 @@ def test_a_kernel_output_is_reused_and_a_held_gradient_is_never_written():
     (x.relu() * 2).sum().backward()
     grad = x.grad.data  # a kept array (relu's backward), now x's .grad
     expected = grad.copy()
-    x.grad = None
-    keep = grad  # noqa: F841 - the user still holds it
+    x.grad = None  # the user still holds `grad`
     for _ in range(3):  # the same shapes again: reused arrays, but never `grad`
         (x.relu() * 3).sum().backward()
         x.grad = None
