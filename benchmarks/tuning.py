@@ -212,8 +212,7 @@ EXPERIMENTS = (
     ),
     Experiment(
         "gemm",
-        "gemm.AVAILABLE: the packed AVX-512 register tile (Winograd's products, im2col's forward "
-        "and input-gradient products), or BLAS",
+        "gemm.AVAILABLE: the AVX-512 register tile (Winograd's and im2col's products), or BLAS",
         _attr("autodiff.kernels.gemm:AVAILABLE", True, False, labels=["tile", "BLAS"]),
         (
             _conv(32, 64, 32, 64, 3, 1, backward=False),

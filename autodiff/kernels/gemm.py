@@ -1,20 +1,22 @@
-"""Batched float32 products ``u[p] @ v[p]`` with a packed left operand: a convolution's GEMMs.
+"""Batched float32 products ``out[p] = u[p] @ v[p]`` on a register tile: a convolution's GEMMs.
 
-A convolution multiplies the same weights ``u`` (Winograd's transformed filters, or im2col's
-filter matrix) by the columns of every chunk of its batch: Winograd per tile position ``p``,
-``(F, C) @ (C, T)`` with ``C`` the channels (16-512) and ``T`` a chunk's tiles; im2col
-``(F, C * 9) @ (C * 9, N)`` for the forward and ``(C * 9, F) @ (F, N)`` for the input
-gradient. BLAS packs both operands on every call, and with a short ``C`` the packing costs as
-much as the arithmetic. Here ``u`` is packed once per convolution (:func:`pack`), each
-``K x NR`` panel of ``v`` once, and an ``MR x NR`` register tile (:func:`_tile`, written in
-LLVM IR: 16 accumulators of 16 floats, one fused multiply-add per accumulator and ``k``) does
-the arithmetic: on AVX-512 about twice OpenBLAS's rate with its AVX2 kernels, and about its
-rate with its AVX-512 ones (``python -m benchmarks.tuning gemm``). Winograd's threads call
-:func:`products` each on their own, also for the weight gradient (``v @ g`` over the tiles,
-``v`` packed per chunk); im2col uses :func:`left`, which runs the panels on numba's threads.
-im2col's weight gradient stays with BLAS: its columns would need a transposed copy first.
-:data:`AVAILABLE` says whether the CPU has AVX-512; without it the tile would not fit the
-registers, and callers use BLAS.
+Winograd multiplies its transformed filters by the transformed tiles of each chunk, per tile
+position ``p`` (``(F, C) @ (C, T)``, and ``(C, T) @ (T, F)`` for the weight gradient); im2col
+multiplies the filter matrix by the columns of each chunk (``(F, C * 9) @ (C * 9, N)``, its
+transpose by the output gradient for the input gradient, and the output gradient by the
+transposed columns for the weight gradient). Most of these operands are views (a transpose, a
+slice of a larger buffer); here they are read in place, through their strides, so no operand is
+copied or packed first: a convolution's weights are read once per panel instead of copied and
+then read.
+
+Per panel of ``NR`` columns of ``out``, and per ``KC`` rows of ``v``, the panel of ``v`` is
+copied into a small contiguous block that stays in L1 while every block of ``MR`` rows of
+``u`` passes over it; an ``MR x NR`` register tile (:func:`_tile`, written in LLVM IR: 16
+accumulators of 16 floats, one fused multiply-add per accumulator and ``k``) does the
+arithmetic. On AVX-512 that is about twice OpenBLAS's rate with its AVX2 kernels, and about its
+rate with its AVX-512 ones (``python -m benchmarks.tuning gemm``). :data:`AVAILABLE` says
+whether the CPU has AVX-512; without it the tile would not fit the registers, and callers use
+BLAS (:func:`takes`).
 """
 
 import llvmlite.binding as llvm
@@ -24,10 +26,12 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from . import _config, blas
+from . import _config
 
 #: The register tile: MR rows of ``u`` by NR columns of ``v`` (NR a multiple of W floats).
 MR, NR, W = 8, 32, 16
+#: Rows of ``v`` per panel: KC x NR floats (32 KiB) stay in the L1 cache while they are used.
+KC = 1024
 #: Whether this CPU runs the tile in registers (AVX-512: 32 vector registers of 16 floats).
 AVAILABLE = "+avx512f" in llvm.get_host_cpu_features().flatten().split(",")
 
@@ -40,128 +44,150 @@ def takes(dtype) -> bool:
     return AVAILABLE and dtype == np.float32
 
 
-def left(a: np.ndarray):
-    """A function ``(b, out)`` setting ``out = a @ b`` for a fixed left operand ``a (G, M, K)``
-    (the weights of a convolution, for every chunk of its batch): through the register tile on
-    numba's threads, ``a`` packed once, when the CPU has AVX-512 and the arrays are float32 and
-    C-contiguous (``a`` may be a transposed view); through ``blas.matmul`` otherwise."""
-    if not takes(a.dtype):
-        return lambda b, out: blas.matmul(a, b, out=out)
-    packed = pack(a)
-
-    def product(b, out):
-        if b.dtype != np.float32 or not (b.flags.c_contiguous and out.flags.c_contiguous):
-            return blas.matmul(a, b, out=out)
-        products_parallel(packed, b, out)
-        return out
-
-    return product
-
-
-def pack(u: np.ndarray) -> np.ndarray:
-    """``u (P, M, K)`` float32, any strides, as ``(P, ceil(M / MR), K, MR)``: per position and
-    block of ``MR`` rows, column after column, the rows past ``M`` zero."""
-    p, m, k = u.shape
-    packed = np.empty((p, -(-m // MR), k, MR), np.float32)
-    _pack_impl(u, packed)
-    return packed
+def matmul(
+    u: np.ndarray, v: np.ndarray, out: np.ndarray, accumulate: bool = False, threads: bool = True
+) -> np.ndarray:
+    """``out[p] = u[p] @ v[p]`` (``+=`` with ``accumulate``) for ``u (P, M, K)``, ``v (P, K, N)``
+    and ``out (P, M, N)``, float32 arrays with any strides; ``out`` must not overlap ``u`` or
+    ``v``. Fastest with ``v``'s and ``out``'s rows contiguous. ``threads``: one job per panel of
+    ``NR`` columns on numba's threads, or all on the calling thread (Winograd's threads call it
+    so). Returns ``out``."""
+    _check(u, v, out)
+    rest = u.shape[1] % MR  # the last rows of u, fewer than a block: copied, zero-padded
+    tails = np.zeros((u.shape[0], u.shape[2] if rest else 0, MR), np.float32)
+    if rest:
+        tails[..., :rest] = u[:, -rest:].transpose(0, 2, 1)
+    shape = np.array([*u.shape, v.shape[2]], np.int64)
+    args = _operand(u), _operand(v), _operand(out), _operand(tails), shape, accumulate
+    (_matmul_threads if threads else _matmul)(*args)
+    return out
 
 
-@njit(**_config.JIT)
-def _pack_impl(u, packed):
-    m = u.shape[1]
-    for p in range(packed.shape[0]):
-        for b in range(packed.shape[1]):
-            for kk in range(packed.shape[2]):
-                for i in range(MR):
-                    row = b * MR + i
-                    packed[p, b, kk, i] = u[p, row, kk] if row < m else 0
-
-
-def products(packed: np.ndarray, v: np.ndarray, out: np.ndarray, used: int) -> None:
-    """``out[p, :, :used] = u[p] @ v[p, :K, :used]`` for ``packed = pack(u)``, ``u (P, M, K)``;
-    ``v (P, K', N)`` with ``K' >= K`` (rows past ``K`` are not read) and ``out (P, M, N)``
-    float32, C-contiguous; columns from ``used`` on are left alone. On the calling thread
-    (Winograd's threads call it)."""
-    _check(packed, v, out, used)
-    _products_impl(packed, v, out, used)
-
-
-def products_parallel(packed: np.ndarray, v: np.ndarray, out: np.ndarray) -> None:
-    """``out[p] = u[p] @ v[p]`` as :func:`products` (all columns), one panel of ``v`` per job
-    on numba's threads."""
-    _check(packed, v, out, v.shape[2] if v.ndim == 3 else 0)
-    _products_parallel_impl(packed, v, out)
-
-
-def _check(packed, v, out, used) -> None:
-    """The tile writes through raw pointers: refuse operands that do not fit, before it runs."""
-    arrays = (packed, v, out)
-    fits = all(a.dtype == np.float32 and a.flags.c_contiguous for a in arrays)
-    fits = fits and packed.ndim == 4 and packed.shape[3] == MR and v.ndim == out.ndim == 3
+def _check(u, v, out) -> None:
+    """The tile reads and writes through raw pointers: refuse operands that do not fit first."""
+    arrays = (u, v, out)
+    fits = all(
+        isinstance(a, np.ndarray)
+        and a.dtype == np.float32
+        and a.ndim == 3
+        and all(s % 4 == 0 for s in a.strides)
+        for a in arrays
+    )
     if fits:
-        (p, blocks, k, _), m = packed.shape, out.shape[1]
-        fits = v.shape[0] == out.shape[0] == p and v.shape[1] >= k and v.shape[2] == out.shape[2]
-        fits = fits and (blocks - 1) * MR < m <= blocks * MR and 0 <= used <= v.shape[2]
+        (p, m, k), n = u.shape, v.shape[2]
+        fits = v.shape[:2] == (p, k) and out.shape == (p, m, n) and out.flags.writeable
     if not fits:
-        described = ", ".join(f"{a.shape} {a.dtype}" for a in arrays)
+        described = ", ".join(
+            f"{getattr(a, 'shape', None)} {getattr(a, 'dtype', type(a).__name__)}" for a in arrays
+        )
         raise ValueError(
-            f"gemm.products: packed (P, M/MR, K, MR), v (P, >=K, N) and out (P, M, N), float32 "
-            f"and C-contiguous, with used <= N; got {described}, used={used}"
+            f"gemm.matmul: u (P, M, K), v (P, K, N) and a writeable out (P, M, N), float32 "
+            f"arrays; got {described}"
         )
 
 
+def _operand(a: np.ndarray) -> np.ndarray:
+    """``a`` as the kernels take it: its address, then its strides in floats."""
+    return np.array([a.ctypes.data, *(s // 4 for s in a.strides)], np.int64)
+
+
 @njit(**_config.JIT)
-def _products_impl(packed, v, out, used):
-    panel = np.empty(v.shape[1] * NR, np.float32)
-    tile = np.empty(MR * NR, np.float32)
-    for p in range(packed.shape[0]):
-        for j0 in range(0, used, NR):
-            _panel(packed, v, out, used, p, j0, panel, tile)
+def _matmul(u, v, out, tails, shape, accumulate):
+    panel, scratch = _buffers(shape)
+    for p in range(shape[0]):
+        for j0 in range(0, shape[3], NR):
+            _panel(u, v, out, tails, shape, accumulate, p, j0, panel, scratch)
 
 
 @njit(**_config.PARALLEL)
-def _products_parallel_impl(packed, v, out):
-    positions, n = packed.shape[0], v.shape[2]
-    panels = -(-n // NR)
-    for job in prange(positions * panels):
+def _matmul_threads(u, v, out, tails, shape, accumulate):
+    panels = -(-shape[3] // NR)
+    for job in prange(shape[0] * panels):
         p, j = divmod(np.int64(job), panels)  # int64: prange's index is unsigned here
-        _panel(packed, v, out, n, p, j * NR, np.empty(v.shape[1] * NR, np.float32),
-               np.empty(MR * NR, np.float32))  # fmt: skip
+        panel, scratch = _buffers(shape)
+        _panel(u, v, out, tails, shape, accumulate, p, j * NR, panel, scratch)
 
 
 @njit(**_config.JIT)
-def _panel(packed, v, out, used, p, j0, panel, tile):
-    """Columns ``j0 .. j0 + NR`` (up to ``used``) of ``out[p] = u[p] @ v[p]``: ``v``'s panel
-    copied row after row into ``panel``, then one register tile per block of ``MR`` rows."""
-    blocks, k = packed.shape[1], packed.shape[2]
-    m, n = out.shape[1], out.shape[2]
-    a, vf, of = packed.ravel(), v.ravel(), out.ravel()
-    width = min(NR, used - j0)
-    # uint64 offsets: a signed index's wraparound check would stop the copy vectorising
-    for kk in range(k):
-        src = np.uint64((p * v.shape[1] + kk) * n + j0)
-        dst = np.uint64(kk * NR)
-        for j in range(np.uint64(width)):
-            panel[dst + j] = vf[src + j]
-        for j in range(np.uint64(width), np.uint64(NR)):
-            panel[dst + j] = 0
-    for b in range(blocks):
-        rows = min(MR, m - b * MR)
-        block = _at(a, (p * blocks + b) * k * MR)
-        if rows == MR and width == NR:
-            _tile(k, block, _at(panel, 0), _at(of, (p * m + b * MR) * n + j0), n)
-        else:
-            _tile(k, block, _at(panel, 0), _at(tile, 0), NR)
-            for i in range(rows):
-                for j in range(width):
-                    out[p, b * MR + i, j0 + j] = tile[i * NR + j]
+def _buffers(shape):
+    """A panel of ``v`` (KC x NR) and a scratch block of ``out`` (M rounded up x NR)."""
+    return np.empty(KC * NR, np.float32), np.empty(-(-shape[1] // MR) * MR * NR, np.float32)
+
+
+@njit(**_config.JIT)
+def _panel(u, v, out, tails, shape, accumulate, p, j0, panel, scratch):
+    """Columns ``j0 .. j0 + NR`` (up to N) of ``out[p] (+)= u[p] @ v[p]``.
+
+    Per ``KC`` rows of ``v``, their panel is copied into ``panel`` (zero-padded to ``NR``
+    columns), then one register tile runs per block of ``MR`` rows of ``u`` (the last, short
+    block from ``tails``): straight into ``out`` where a whole tile fits its contiguous rows,
+    into ``scratch`` otherwise, copied out at the end.
+    """
+    m, k, n = shape[1], shape[2], shape[3]
+    full, blocks, width = m // MR, -(-m // MR), min(NR, n - j0)
+    direct = full if width == NR and out[3] == 1 else 0  # blocks written straight into out
+    if accumulate:
+        for row in range(direct * MR, m):
+            for j in range(width):
+                scratch[row * NR + j] = _at(out, p, row, j0 + j)[0]
+    if k == 0 and not accumulate:  # an empty sum
+        for row in range(m):
+            for j in range(width):
+                _at(out, p, row, j0 + j)[0] = 0
+        return
+    for k0 in range(0, k, KC):
+        kc = min(KC, k - k0)
+        if v[3] == 1:  # rows of v contiguous: one copy per row
+            for kk in range(kc):
+                if width == NR:  # a constant count: the copy is inlined
+                    _copy(_at_flat(panel, kk * NR), _at(v, p, k0 + kk, j0), NR)
+                else:
+                    _copy(_at_flat(panel, kk * NR), _at(v, p, k0 + kk, j0), width)
+                    panel[kk * NR + width : (kk + 1) * NR] = 0
+        else:  # a transposed v (im2col's columns for the weight gradient): down each column
+            for j in range(NR):
+                src, step = _at(v, p, k0, j0 + min(j, width - 1)), v[2]
+                for kk in range(kc):
+                    panel[kk * NR + j] = src[kk * step] if j < width else 0
+        add = accumulate or k0 > 0
+        for b in range(blocks):
+            if b < full:
+                a, a_row, a_k = _at(u, p, b * MR, k0), u[2], u[3]
+            else:
+                a, a_row, a_k = _at(tails, p, k0, 0), 1, MR
+            if b < direct:
+                c, ldc = _at(out, p, b * MR, j0), out[2]
+            else:
+                c, ldc = _at_flat(scratch, b * MR * NR), NR
+            _tile(kc, a, a_row, a_k, _at_flat(panel, 0), c, ldc, add)
+    for row in range(direct * MR, m):
+        for j in range(width):
+            _at(out, p, row, j0 + j)[0] = scratch[row * NR + j]
+
+
+@njit(**_config.JIT)
+def _at(operand, i, j, k):
+    """A pointer to element ``[i, j, k]`` of an operand (address and strides, as :func:`_operand`
+    gives them)."""
+    return _pointer(operand[0], i * operand[1] + j * operand[2] + k * operand[3])
 
 
 @intrinsic
-def _at(typingctx, array, offset):
+def _pointer(typingctx, address, offset):
+    """A float32 pointer ``offset`` floats past ``address``."""
+    sig = types.CPointer(types.float32)(types.int64, types.int64)
+
+    def codegen(context, builder, signature, args):
+        base = builder.inttoptr(args[0], _FLOAT.as_pointer())
+        return builder.gep(base, [args[1]])
+
+    return sig, codegen
+
+
+@intrinsic
+def _at_flat(typingctx, array, offset):
     """A pointer to element ``offset`` of a 1-D float32 array."""
-    sig = types.CPointer(types.float32)(array, offset)
+    sig = types.CPointer(types.float32)(array, types.int64)
 
     def codegen(context, builder, signature, args):
         data = context.make_array(signature.args[0])(context, builder, args[0]).data
@@ -171,41 +197,61 @@ def _at(typingctx, array, offset):
 
 
 @intrinsic
-def _tile(typingctx, k, a, b, c, ldc):
-    """``c[i, j] = sum over kk < k of a[kk, i] * b[kk, j]`` for ``i < MR``, ``j < NR``: ``a``
-    packed ``(k, MR)``, ``b`` packed ``(k, NR)``, ``c``'s rows ``ldc`` floats apart.
+def _copy(typingctx, dst, src, count):
+    """Copy ``count`` floats from ``src`` to ``dst`` (a memcpy: they do not overlap)."""
+    sig = types.void(dst, src, types.int64)
+
+    def codegen(context, builder, signature, args):
+        cgutils.raw_memcpy(builder, args[0], args[1], args[2], 4, align=4)
+
+    return sig, codegen
+
+
+@intrinsic
+def _tile(typingctx, k, a, a_row, a_k, b, c, ldc, add):
+    """``c[i, j] (+)= sum over kk < k of a[i * a_row + kk * a_k] * b[kk, j]`` for ``i < MR``,
+    ``j < NR``: ``b`` packed ``(k, NR)``, ``c``'s rows ``ldc`` floats apart, ``+=`` when ``add``.
 
     The ``MR * NR / W`` accumulators are vectors that LLVM keeps in registers through the loop;
     each step loads ``NR / W`` vectors of ``b``, broadcasts each of ``a``'s ``MR`` values and
     multiplies-adds. numba has no vector types, hence the IR.
     """
     ptr = types.CPointer(types.float32)
-    sig = types.void(types.intp, ptr, ptr, ptr, types.intp)
+    sig = types.void(types.int64, ptr, types.int64, types.int64, ptr, ptr, types.int64, add)
 
     def codegen(context, builder, signature, args):
-        k, a, b, c, ldc = args
+        k, a, a_row, a_k, b, c, ldc, add = args
         fma_type = ir.FunctionType(_VEC, [_VEC] * 3)
         fma = cgutils.get_or_insert_function(builder.module, fma_type, "llvm.fma.v16f32")
+        add = builder.icmp_unsigned("!=", add, ir.Constant(add.type, 0))
         zero = ir.Constant(_VEC, [0.0] * W)
+        c_rows = [builder.gep(c, [builder.mul(ir.Constant(_I64, i), ldc)]) for i in range(MR)]
         acc = [
-            [cgutils.alloca_once_value(builder, zero) for _ in range(NR // W)] for _ in range(MR)
+            [
+                cgutils.alloca_once_value(
+                    builder, builder.select(add, _load(builder, c_rows[i], j * W), zero)
+                )
+                for j in range(NR // W)
+            ]
+            for i in range(MR)
         ]
+        a_offsets = [builder.mul(ir.Constant(_I64, i), a_row) for i in range(MR)]
         broadcast = ir.Constant(ir.VectorType(_I32, W), [0] * W)
         with cgutils.for_range(builder, k) as loop:
             b_row = builder.gep(b, [builder.mul(loop.index, ir.Constant(_I64, NR))])
             b_vecs = [_load(builder, b_row, j * W) for j in range(NR // W)]
-            a_row = builder.gep(a, [builder.mul(loop.index, ir.Constant(_I64, MR))])
+            a_col = builder.gep(a, [builder.mul(loop.index, a_k)])
             for i in range(MR):
-                value = builder.load(builder.gep(a_row, [ir.Constant(_I64, i)]))
+                value = builder.load(builder.gep(a_col, [a_offsets[i]]))
                 one = builder.insert_element(ir.Constant(_VEC, None), value, ir.Constant(_I32, 0))
                 a_vec = builder.shuffle_vector(one, ir.Constant(_VEC, None), broadcast)
                 for j in range(NR // W):
                     total = builder.call(fma, [a_vec, b_vecs[j], builder.load(acc[i][j])])
                     builder.store(total, acc[i][j])
         for i in range(MR):
-            c_row = builder.gep(c, [builder.mul(ir.Constant(_I64, i), ldc)])
             for j in range(NR // W):
-                builder.store(builder.load(acc[i][j]), _vector_at(builder, c_row, j * W), align=4)
+                target = _vector_at(builder, c_rows[i], j * W)
+                builder.store(builder.load(acc[i][j]), target, align=4)
 
     return sig, codegen
 

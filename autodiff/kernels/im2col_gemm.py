@@ -31,10 +31,10 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
     or None; all C-contiguous, of one dtype."""
     f, groups = g.w_shape[0], g.groups
     y = buffers.empty(g.y_shape, x.dtype)
-    product = gemm.left(w.reshape(groups, f // groups, -1))  # weights packed once, if at all
+    w3 = w.reshape(groups, f // groups, -1)
     for n0, nb, cols, y2 in _chunks(g, x.dtype):
         im2col(x[n0 : n0 + nb], *_im2col_args(g), out=cols)
-        product(_grouped(cols, groups), _grouped(y2, groups))
+        _product(w3, _grouped(cols, groups), _grouped(y2, groups))
         y2 = y2.reshape(f, nb, -1).transpose(1, 0, 2)
         y_chunk = y[n0 : n0 + nb].reshape(nb, f, -1)
         if b is None:
@@ -47,11 +47,11 @@ def forward(x: np.ndarray, w: np.ndarray, b, g: ConvGeometry) -> np.ndarray:
 def backward_input(gy: np.ndarray, w: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """``gx``, shape ``g.x_shape``: per chunk, ``gcols = w.T @ gy2`` folded back by col2im."""
     f, groups = g.w_shape[0], g.groups
-    product = gemm.left(w.reshape(groups, f // groups, -1).transpose(0, 2, 1))
+    w_t = w.reshape(groups, f // groups, -1).transpose(0, 2, 1)
     gx = buffers.empty(g.x_shape, gy.dtype)
     for n0, nb, gcols, gy2 in _chunks(g, gy.dtype):
         _gy_columns(gy[n0 : n0 + nb], gy2)
-        product(_grouped(gy2, groups), _grouped(gcols, groups))
+        _product(w_t, _grouped(gy2, groups), _grouped(gcols, groups))
         col2im(gcols, (nb, *g.x_shape[1:]), *_im2col_args(g), out=gx[n0 : n0 + nb])
     return gx
 
@@ -62,7 +62,8 @@ def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarra
     The product is made in the weights' own layout, (G, F/G, C/G * K): ``cols @ gy2.T`` is a
     little faster in OpenBLAS on wide chunks, but its transposed result then takes a copy that
     costs several times the product on deep layers (python -m benchmarks.conv_tuning
-    gemm_layouts).
+    gemm_layouts). The register tile reads ``cols.T`` in place, copying each panel down the
+    columns of ``cols``.
     """
     f, groups = g.w_shape[0], g.groups
     gw = np.zeros(g.w_shape, x.dtype) if g.x_shape[0] == 0 else np.empty(g.w_shape, x.dtype)
@@ -70,12 +71,20 @@ def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarra
     for n0, nb, cols, gy2 in _chunks(g, x.dtype):
         _gy_columns(gy[n0 : n0 + nb], gy2)
         im2col(x[n0 : n0 + nb], *_im2col_args(g), out=cols)
-        product = _grouped(gy2, groups), _grouped(cols, groups).transpose(0, 2, 1)
-        if n0 == 0:  # into gw itself: no zeroed buffer, and no sum when one chunk takes the batch
-            matmul(*product, out=gw3)
-        else:
-            gw3 += matmul(*product)
+        # into gw itself: no zeroed buffer, and no sum when one chunk takes the batch
+        _product(_grouped(gy2, groups), _grouped(cols, groups).transpose(0, 2, 1), gw3, n0 > 0)
     return gw
+
+
+def _product(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False) -> None:
+    """``out = a @ b`` (``+=`` with ``accumulate``): through the register tile where it runs
+    (float32 on AVX-512, any strides), through BLAS otherwise."""
+    if gemm.takes(a.dtype):
+        gemm.matmul(a, b, out, accumulate)
+    elif accumulate:
+        out += matmul(a, b)
+    else:
+        matmul(a, b, out=out)
 
 
 def _chunks(g: ConvGeometry, dtype: np.dtype):

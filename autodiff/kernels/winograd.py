@@ -150,7 +150,7 @@ class Winograd:
             v_buf = np.empty(pos * c * chunk * tiles, x.dtype)
             g_buf = np.empty(pos * f * chunk * tiles, x.dtype)
             gu = np.zeros((pos, c, f), x.dtype)
-            part = np.empty_like(gu)
+            part = None if tile else np.empty_like(gu)  # BLAS's product, before the sum
             for n0 in range(lo, hi, chunk):
                 nb = min(chunk, hi - n0)
                 v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
@@ -160,11 +160,10 @@ class Winograd:
                 g = g_buf[: pos * f * nb * tiles].reshape(pos, nb * tiles, f)
                 grad_transform_impl(m, gy[n0 : n0 + nb], g, th, cols)
                 used = nb * tiles - cols  # the last sample's spare band holds no tile
-                if tile:  # v packed here: each chunk's v is a new left operand
-                    gemm.products(gemm.pack(v[..., :used]), g, part, f)
+                if tile:
+                    gemm.matmul(v[..., :used], g[:, :used], gu, accumulate=True, threads=False)
                 else:
-                    np.matmul(v[..., :used], g[:, :used], out=part)
-                gu += part
+                    gu += np.matmul(v[..., :used], g[:, :used], out=part)
             return gu
 
         # gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in float64 as filter_transform.
@@ -205,7 +204,7 @@ class Winograd:
         th, cols = -(-oh // m), -(-ow // m) + 1
         tiles = (th + 1) * cols
         u = self.filter_transform(w)
-        packed = gemm.pack(u) if gemm.takes(x.dtype) else None
+        tile = gemm.takes(x.dtype)
         bias = np.zeros(f, x.dtype) if b is None else b
         y = buffers.empty((n, f, oh, ow), x.dtype)
         chunk = _chunk(n, max(c, f), tiles, pos, x.itemsize)
@@ -221,10 +220,10 @@ class Winograd:
                 input_transform_impl(m, x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, block)
                 prod = m_buf[: pos * f * nb * tiles].reshape(pos, f, nb * tiles)
                 used = nb * tiles - cols  # the last sample's spare band holds no tile
-                if packed is None:
-                    np.matmul(u, v[..., :used], out=prod[..., :used])
+                if tile:
+                    gemm.matmul(u, v[..., :used], prod[..., :used], threads=False)
                 else:
-                    gemm.products(packed, v, prod, used)
+                    np.matmul(u, v[..., :used], out=prod[..., :used])
                 output_transform_impl(m, prod, bias, y[n0 : n0 + nb], th, cols, block)
 
         _split(samples, n, chunk)

@@ -1,4 +1,4 @@
-"""The packed batched products against float64 matmul, and Winograd with and without them.
+"""The register tile's products against float64 matmul; convolutions with it and with BLAS.
 
 The tile is written for AVX-512 but is plain LLVM IR: on other CPUs it runs too (slower), so
 these tests run everywhere.
@@ -10,34 +10,55 @@ import pytest
 from autodiff.kernels import _config, conv, gemm, im2col_gemm, winograd
 
 
+def _float64_product(u, v):
+    return np.matmul(u.astype(np.float64), v.astype(np.float64))
+
+
+def _transposed(a):
+    """``a``'s values in a view whose last two axes are swapped in memory: columns contiguous."""
+    return np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
+
+
 @pytest.mark.parametrize(
-    "positions,f,c,t,used",
+    "p,m,k,n",
     [
-        (16, 64, 64, 289, 272),  # F(2x2) on 32x32: whole tiles, a last partial panel
-        (16, 60, 30, 77, 77),  # F past the last whole block of MR rows
-        (36, 17, 5, 40, 3),  # fewer columns than one panel, fewer rows than two blocks
-        (4, 8, 1, 64, 64),  # one channel; whole tiles only
-        (2, 3, 7, 31, 0),  # nothing used: out untouched
+        (16, 64, 64, 289),  # F(2x2) on 32x32: whole blocks of rows, a last partial panel
+        (2, 20, 600, 100),  # rows past the last whole block; k past two blocks of KC rows
+        (36, 17, 5, 40),  # fewer columns than one panel, fewer rows than two blocks
+        (4, 8, 1, 64),  # one k; whole tiles only
+        (1, 3, 7, 1),  # one column, fewer rows than a block
+        (2, 16, 0, 40),  # an empty sum: zeros
+        (2, 0, 5, 3),  # no rows
     ],
 )
-def test_products_match_float64_and_leave_unused_columns(positions, f, c, t, used):
+@pytest.mark.parametrize("threads", [True, False])
+def test_products_match_float64_with_any_strides(p, m, k, n, threads):
     rng = np.random.default_rng(0)
-    u = rng.standard_normal((positions, f, c)).astype(np.float32)
-    v = rng.standard_normal((positions, c + 3, t)).astype(np.float32)  # rows past K: not read
-    out = np.full((positions, f, t), 7.0, np.float32)
-    gemm.products(gemm.pack(u), v, out, used)
-    expected = np.matmul(u.astype(np.float64), v[:, :c, :used].astype(np.float64))
-    np.testing.assert_allclose(out[..., :used], expected, rtol=1e-5, atol=1e-5 * np.sqrt(c))
-    assert (out[..., used:] == 7.0).all()
+    u = rng.standard_normal((p, m, k)).astype(np.float32)
+    v = rng.standard_normal((p, k, n)).astype(np.float32)
+    expected = _float64_product(u, v)
+    tolerance = dict(rtol=1e-5, atol=1e-5 * np.sqrt(max(k, 1)))
+    views = [(u, v, expected), (_transposed(u), v, expected), (u, _transposed(v), expected)]
+    views.append((u[:, ::-1], v, expected[:, ::-1]))  # a negative stride
+    for u_in, v_in, want in views:
+        out = np.full((p, m, n), 7.0, np.float32)
+        assert gemm.matmul(u_in, v_in, out, threads=threads) is out
+        np.testing.assert_allclose(out, want, **tolerance)
+    out = _transposed(np.zeros((p, m, n), np.float32))  # rows of out not contiguous
+    gemm.matmul(u, v, out, threads=threads)
+    np.testing.assert_allclose(out, expected, **tolerance)
 
 
-def test_pack_lays_out_blocks_of_rows_column_after_column():
-    u = np.arange(2 * 10 * 3, dtype=np.float32).reshape(2, 10, 3)
-    packed = gemm.pack(u)
-    assert packed.shape == (2, 2, 3, gemm.MR) and packed.flags.c_contiguous
-    np.testing.assert_array_equal(packed[1, 0, 2], u[1, : gemm.MR, 2])
-    np.testing.assert_array_equal(packed[1, 1, 0, :2], u[1, gemm.MR :, 0])
-    assert (packed[:, 1, :, 2:] == 0).all()  # rows past F
+@pytest.mark.parametrize("threads", [True, False])
+def test_accumulate_adds_to_out_and_a_view_of_out_leaves_the_rest(threads):
+    rng = np.random.default_rng(1)
+    u = rng.standard_normal((3, 19, 300)).astype(np.float32)
+    v = rng.standard_normal((3, 300, 70)).astype(np.float32)
+    start = rng.standard_normal((3, 19, 80)).astype(np.float32)
+    out = start.copy()
+    gemm.matmul(u, v, out[..., :70], accumulate=True, threads=threads)
+    np.testing.assert_allclose(out[..., :70], start[..., :70] + _float64_product(u, v), atol=1e-3)
+    assert (out[..., 70:] == start[..., 70:]).all()
 
 
 @pytest.mark.parametrize("shape,filters", [((3, 16, 9, 11), 24), ((2, 32, 16, 16), 32)])
@@ -57,59 +78,44 @@ def test_winograd_gives_the_same_convolution_with_blas(monkeypatch, shape, filte
         np.testing.assert_allclose(tiled, blas, rtol=1e-5, atol=1e-4 * np.abs(blas).max())
 
 
-def test_parallel_products_and_left_match_blas(monkeypatch):
-    rng = np.random.default_rng(2)
-    a = rng.standard_normal((2, 20, 37)).astype(np.float32)  # 2 groups, rows past a block
-    b = rng.standard_normal((2, 37, 100)).astype(np.float32)  # a last partial panel
-    expected = np.matmul(a.astype(np.float64), b.astype(np.float64))
-    out = np.empty((2, 20, 100), np.float32)
-    gemm.products_parallel(gemm.pack(a), b, out)
-    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
-    transposed = np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)  # a view
-    for available in (True, False):
-        monkeypatch.setattr(gemm, "AVAILABLE", available)
-        product = gemm.left(transposed)
-        out = np.empty((2, 20, 100), np.float32)
-        assert product(b, out) is out
-        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-4)
-        strided = np.asfortranarray(b)  # not C-contiguous: BLAS takes it
-        np.testing.assert_allclose(
-            product(strided, np.empty_like(out)), expected, rtol=1e-5, atol=1e-4
-        )
-
-
-@pytest.mark.parametrize("stride,groups", [(2, 1), (1, 2)])
-def test_im2col_gives_the_same_convolution_with_blas(monkeypatch, stride, groups):
+@pytest.mark.parametrize("stride,groups,budget", [(2, 1, None), (1, 2, None), (1, 1, 3000)])
+def test_im2col_gives_the_same_convolution_with_blas(monkeypatch, stride, groups, budget):
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", 0)  # im2col, not the direct loops
+    monkeypatch.setattr(_config, "DIRECT_WEIGHT_GRADIENT_MAX_GROUP_WEIGHTS", 0)
+    if budget:  # chunks of a sample or two: the weight gradient sums over them
+        monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", budget)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((3, 8, 10, 10)).astype(np.float32)
     w = rng.standard_normal((12, 8 // groups, 3, 3)).astype(np.float32)
+    gy = None
     results = []
     for available in (True, False):
         monkeypatch.setattr(gemm, "AVAILABLE", available)
         y, saved = conv.conv2d_forward(x, w, None, stride, 1, 1, groups)
         assert saved.algorithm is im2col_gemm
-        gx, _, _ = conv.conv2d_backward(np.ones_like(y), saved, need_w=False, need_b=False)
-        results.append((y, gx))
-    (y, gx), (y_blas, gx_blas) = results
-    np.testing.assert_allclose(y, y_blas, rtol=1e-5, atol=1e-4)
-    np.testing.assert_allclose(gx, gx_blas, rtol=1e-5, atol=1e-4)
+        assert conv.choose_weight_gradient(saved.geometry, saved.algorithm) is im2col_gemm
+        gy = rng.standard_normal(y.shape).astype(np.float32) if gy is None else gy
+        results.append((y, *conv.conv2d_backward(gy, saved, need_b=False)[:2]))
+    for tiled, blas in zip(*results, strict=True):
+        np.testing.assert_allclose(tiled, blas, rtol=1e-5, atol=1e-4 * np.abs(blas).max())
 
 
 def test_operands_that_do_not_fit_are_refused_before_the_tile_runs():
-    packed = gemm.pack(np.ones((2, 10, 4), np.float32))
-    v, out = np.ones((2, 4, 40), np.float32), np.zeros((2, 10, 40), np.float32)
+    u, v = np.ones((2, 10, 4), np.float32), np.ones((2, 4, 40), np.float32)
+    out = np.zeros((2, 10, 40), np.float32)
+    locked = np.zeros_like(out)
+    locked.flags.writeable = False
     bad = [
-        (packed, np.ones((2, 3, 40), np.float32), out, 40),  # fewer rows of v than K
-        (packed, v, np.zeros((2, 7, 40), np.float32), 40),  # M does not fit the packed blocks
-        (packed, v, np.zeros((2, 10, 20), np.float32), 20),  # N differs
-        (packed, v, out[..., :20], 20),  # not C-contiguous
-        (packed, v.astype(np.float64), out, 40),
-        (packed, v, out, 41),  # used past N
+        (u, np.ones((2, 3, 40), np.float32), out),  # K differs
+        (u, v, np.zeros((2, 7, 40), np.float32)),  # M differs
+        (u, v, np.zeros((2, 10, 20), np.float32)),  # N differs
+        (u[:1], v, out),  # P differs
+        (u, v.astype(np.float64), out),
+        (u, v, locked),
+        (u[0], v[0], out[0]),  # not batched
+        (u.tolist(), v, out),
     ]
     for args in bad:
-        with pytest.raises(ValueError, match="gemm.products"):
-            gemm.products(*args)
-    with pytest.raises(ValueError, match="gemm.products"):
-        gemm.products_parallel(packed, np.asfortranarray(v), out)
+        with pytest.raises(ValueError, match="gemm.matmul"):
+            gemm.matmul(*args)
     assert (out == 0).all()
