@@ -82,6 +82,8 @@ def _conv(n, c, size, f, k, pad, backward=True, attrs=None) -> tuple[str, dict]:
 
 
 _TILE = "autodiff.kernels.winograd:_TILE_BUFFER_BYTES"
+_TILE_AVAILABLE = "autodiff.kernels.gemm:AVAILABLE"
+_MIN_RUN = f"{_CONFIG}:DIRECT_WEIGHT_GRADIENT_MIN_RUN"
 _WINOGRAD_ON = {"autodiff.kernels.winograd:F4.enabled": True}  # off by default (float32 accuracy)
 _DIRECT_ONLY = {**_NO_WINOGRAD, f"{_CONFIG}:DIRECT_MAX_GROUP_WEIGHTS": BIG}
 # (batch, channels, size) of 3x3 convolutions with as many filters as channels
@@ -171,10 +173,16 @@ EXPERIMENTS = (
     ),
     Experiment(
         "direct_weight_gradient",
-        "_config.DIRECT_WEIGHT_GRADIENT_MIN_RUN: after an im2col forward, the weight gradient by "
-        "direct loops at any run length, from runs of 128 values, or never (forward + backward)",
-        _attr(
-            f"{_CONFIG}:DIRECT_WEIGHT_GRADIENT_MIN_RUN", 0, 128, BIG, labels=["any", "128", "never"]
+        "conv.choose_weight_gradient: after an im2col forward, the weight gradient by direct "
+        "loops (runs of any length, or of 128 values and more: _config."
+        "DIRECT_WEIGHT_GRADIENT_MIN_RUN) or im2col, with BLAS; or by im2col on the register "
+        "tile (forward + backward)",
+        (
+            *(
+                Variant(label, attrs={_MIN_RUN: run, _TILE_AVAILABLE: False})
+                for label, run in (("any", 0), ("128", 128), ("never, BLAS", BIG))
+            ),
+            Variant("never, tile", attrs={_MIN_RUN: BIG}),
         ),
         tuple(
             _conv(n, c, size, c, 3, 1, attrs=_IM2COL_ONLY)
@@ -213,7 +221,7 @@ EXPERIMENTS = (
     Experiment(
         "gemm",
         "gemm.AVAILABLE: the AVX-512 register tile (Winograd's and im2col's products), or BLAS",
-        _attr("autodiff.kernels.gemm:AVAILABLE", True, False, labels=["tile", "BLAS"]),
+        _attr(_TILE_AVAILABLE, True, False, labels=["tile", "BLAS"]),
         (
             _conv(32, 64, 32, 64, 3, 1, backward=False),
             _conv(32, 64, 32, 64, 3, 1),

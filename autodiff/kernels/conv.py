@@ -14,7 +14,7 @@ from typing import NamedTuple, Protocol
 
 import numpy as np
 
-from . import depthwise, direct, im2col_gemm, taps, winograd
+from . import depthwise, direct, gemm, im2col_gemm, taps, winograd
 from ._checks import ConvGeometry, as_float_array, conv_geometry, padding4, pair
 
 
@@ -63,14 +63,17 @@ def choose(g: ConvGeometry) -> ConvAlgorithm:
 
 def choose_weight_gradient(g: ConvGeometry, forward: ConvAlgorithm) -> ConvAlgorithm:
     """The algorithm for the weight gradient of a convolution whose forward ran ``forward``:
-    in float32, after an im2col forward, the direct loops wherever
-    ``direct.supports_weight_gradient`` takes ``g`` (no im2col copy, no GEMM: faster on the
-    3x3 layers of ``python -m benchmarks.conv_tuning algorithms`` where im2col is the faster
-    forward); otherwise ``forward`` itself (Winograd's own weight gradient, from the input
-    tiles its forward transforms anyway, beats the direct loops in a training step)."""
+    in float32 without the register tile, after an im2col forward, the direct loops wherever
+    ``direct.supports_weight_gradient`` takes ``g`` (no im2col copy, no GEMM: faster than
+    BLAS on the 3x3 layers of ``python -m benchmarks.conv_tuning algorithms`` where im2col is
+    the faster forward, slower than the tile, ``python -m benchmarks.tuning
+    direct_weight_gradient``); otherwise ``forward`` itself (Winograd's own weight gradient,
+    from the input tiles its forward transforms anyway, beats the direct loops in a training
+    step)."""
     if (
         forward is im2col_gemm
         and g.dtype == np.float32
+        and not gemm.takes(g.dtype)
         and direct in ALGORITHMS
         and direct.supports_weight_gradient(g)
     ):

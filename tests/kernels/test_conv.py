@@ -10,7 +10,7 @@ algorithm (``taps``).
 import numpy as np
 import pytest
 
-from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward, direct, winograd
+from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward, direct, gemm, winograd
 
 from . import reference as ref
 
@@ -58,7 +58,7 @@ def kernels_path(request, monkeypatch):
     return request.param
 
 
-def test_weight_gradient_goes_direct_after_im2col_only(monkeypatch):
+def test_weight_gradient_goes_direct_after_im2col_without_the_tile(monkeypatch):
     monkeypatch.setattr(_config, "WINOGRAD2_MIN_CHANNELS", DEFAULT_WINOGRAD2_MIN)
     monkeypatch.setattr(_config, "WINOGRAD2_MIN_PIXELS_PER_CHANNEL", DEFAULT_WINOGRAD2_PIXELS)
     monkeypatch.setattr(_config, "DIRECT_MAX_GROUP_WEIGHTS", DEFAULT_DIRECT_LIMIT)
@@ -74,8 +74,12 @@ def test_weight_gradient_goes_direct_after_im2col_only(monkeypatch):
     monkeypatch.setattr(direct.numba, "get_num_threads", lambda: 2)  # the direct chunks
 
     assert chosen((2, 64, 16, 16), (64, 64, 3, 3)) == ("F2", "F2")
-    # runs of 8 output columns times 16 samples per chunk
+    # runs of 8 output columns times 16 samples per chunk, where BLAS would run im2col's product
+    monkeypatch.setattr(gemm, "AVAILABLE", False)
     assert chosen((32, 128, 8, 8), (128, 128, 3, 3)) == ("im2col_gemm", "direct")
+    monkeypatch.setattr(gemm, "AVAILABLE", True)  # the register tile runs it faster
+    assert chosen((32, 128, 8, 8), (128, 128, 3, 3)) == ("im2col_gemm", "im2col_gemm")
+    monkeypatch.setattr(gemm, "AVAILABLE", False)
     # runs of 8 columns times 1 sample: below DIRECT_WEIGHT_GRADIENT_MIN_RUN
     assert chosen((2, 128, 8, 8), (128, 128, 3, 3)) == ("im2col_gemm", "im2col_gemm")
     assert chosen((32, 512, 4, 4), (512, 512, 3, 3)) == ("im2col_gemm", "im2col_gemm")  # big
