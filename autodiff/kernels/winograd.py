@@ -269,8 +269,9 @@ def _small_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _split(samples, n: int, chunk: int) -> list:
     """``[samples(lo, hi), ...]`` over contiguous ranges covering ``range(n)``, in parallel.
 
-    One range per worker thread (``numba.get_num_threads()`` of them, at most one per chunk),
-    each running the whole pipeline single-threaded, with BLAS limited to one thread meanwhile.
+    One range per worker thread (``numba.get_num_threads()`` of them, at most one per chunk; the
+    calling thread takes the last range itself), each running the whole pipeline
+    single-threaded, with BLAS limited to one thread meanwhile.
     Why not numba-parallel transforms around multithreaded GEMMs: OpenBLAS's workers spin after
     each GEMM and the numba workers then share the cores with them, and 36 GEMMs of 64 x 64 x
     ~200 split poorly over threads. The BLAS limit is process-wide: BLAS calls from other
@@ -282,13 +283,15 @@ def _split(samples, n: int, chunk: int) -> list:
     bounds = [n * i // workers for i in range(workers + 1)]
     global _POOL, _POOL_WORKERS
     with _LOCK:
-        if _POOL is None or workers > _POOL_WORKERS:
-            _POOL = ThreadPoolExecutor(workers, thread_name_prefix="autodiff-winograd")
-            _POOL_WORKERS = workers
+        if _POOL is None or workers - 1 > _POOL_WORKERS:
+            _POOL = ThreadPoolExecutor(workers - 1, thread_name_prefix="autodiff-winograd")
+            _POOL_WORKERS = workers - 1
         pool = _POOL
+    ranges = list(itertools.pairwise(bounds))
     with one_thread():
-        runs = [pool.submit(samples, lo, hi) for lo, hi in itertools.pairwise(bounds)]
-        return [r.result() for r in runs]
+        runs = [pool.submit(samples, lo, hi) for lo, hi in ranges[:-1]]
+        last = samples(*ranges[-1])
+        return [r.result() for r in runs] + [last]
 
 
 # Created on first use.
