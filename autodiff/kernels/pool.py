@@ -12,10 +12,11 @@ Max pooling treats padding as -inf (it never wins; a dilated window that holds o
 gives -inf and index -1). Average pooling divides each window's sum by ``divisor[oy, ox]``:
 with ``count_include_pad`` the window's extent clipped to the padded input (so padded zeros
 count, but not the overhang of a ``ceil_mode`` window), without it the real elements only, or
-``divisor_override``. Every kernel runs (n, c) planes in parallel (float32; float64 in serial
-builds, ``_build``): a plane's outputs only read and write that plane. The common 2x2 stride-2
-max pool has its own forward kernel; the general backward (zero, then scatter) is already as
-fast as a fused one.
+``divisor_override``. Every kernel runs (n, c) planes in parallel: a plane's outputs only read
+and write that plane. The common 2x2 stride-2 max pool has its own forward kernel; the general
+backward (zero, then scatter) is already as fast as a fused one. The kernels take float32;
+float64, which serves gradient checks and references on small inputs, runs their numpy twins
+(``_FLOAT64``), so that a gradient check compiles nothing more.
 """
 
 from functools import lru_cache
@@ -286,9 +287,8 @@ def _frozen(row_start, row_count, col_start, col_count, dh, dw, divisor, fused) 
 
 
 def _build(kernel, dtype: np.dtype):
-    """``kernel`` for float32; for float64, which serves gradient checks and references on small
-    inputs, its serial build: it compiles in a third of the time of the parallel one."""
-    return kernel if dtype == np.float32 else _SERIAL[kernel]
+    """``kernel`` for float32, its numpy twin for float64."""
+    return kernel if dtype == np.float32 else _FLOAT64[kernel]
 
 
 def _max_pool(x: np.ndarray, g: PoolWindows) -> tuple[np.ndarray, np.ndarray]:
@@ -298,8 +298,8 @@ def _max_pool(x: np.ndarray, g: PoolWindows) -> tuple[np.ndarray, np.ndarray]:
     shape = (n, c, len(g.row_start), len(g.col_start))
     y = buffers.empty(shape, x.dtype)
     argmax = buffers.empty(shape, np.int32)
-    if g.fused_2x2:
-        _build(_max_pool_2x2_impl, x.dtype)(x, y, argmax)
+    if g.fused_2x2 and x.dtype == np.float32:
+        _max_pool_2x2_impl(x, y, argmax)
     else:
         windows = (g.row_start, g.row_count, g.col_start, g.col_count, g.dh, g.dw)
         _build(_max_pool_impl, x.dtype)(x, y, argmax, *windows)
@@ -446,15 +446,62 @@ def _avg_pool_backward_impl(gy, gx, row_start, row_count, col_start, col_count, 
                         gx[b, ci, y0 + i * dh, x0 + j * dw] += share
 
 
-# Each serial build shares its parallel twin's cache file (numba keys the entries by function and
-# signature): the two never take the same dtype, so neither loads the other's machine code.
-_SERIAL = {
-    kernel: njit(**_config.JIT)(kernel.py_func)
-    for kernel in (
-        _max_pool_impl,
-        _max_pool_2x2_impl,
-        _max_pool_backward_impl,
-        _avg_pool_impl,
-        _avg_pool_backward_impl,
-    )
+def _taps(row_start, row_count, col_start, col_count, dh, dw, hw):
+    """For each window offset ``(i, j)``, in the kernels' order: ``(rows, cols, real)``, the
+    input row and column of that tap of every window (clipped into the plane where the window
+    has no such tap) and ``(oh, ow)`` whether it has."""
+    h, w = hw
+    for i in range(int(row_count.max(initial=0))):
+        rows = np.minimum(row_start + i * dh, h - 1)
+        for j in range(int(col_count.max(initial=0))):
+            cols = np.minimum(col_start + j * dw, w - 1)
+            real = (i < row_count)[:, None] & (j < col_count)[None, :]
+            yield rows[:, None], cols[None, :], real
+
+
+def _max_pool_float64(x, y, argmax, *windows):
+    """``_max_pool_impl`` in numpy, tap by tap in the same order: the same ties and NaN."""
+    y[...], argmax[...] = -np.inf, -1
+    first = np.ones(y.shape[2:], bool)  # no real tap seen yet
+    for rows, cols, real in _taps(*windows, x.shape[2:]):
+        v = x[:, :, rows, cols]
+        take = real & (first | (v > y) | (v != v))
+        np.copyto(y, v, where=take)
+        np.copyto(argmax, np.broadcast_to(rows * x.shape[3] + cols, y.shape), where=take)
+        first &= ~real
+
+
+def _max_pool_backward_float64(gy, argmax, gx):
+    """``_max_pool_backward_impl`` in numpy."""
+    n, c, h, w = gx.shape
+    real = argmax >= 0
+    plane = np.arange(n * c).reshape(n, c, 1, 1) * (h * w)
+    flat = np.broadcast_to(plane, argmax.shape)[real] + argmax[real]
+    gx.reshape(-1)[:] = np.bincount(flat, weights=gy[real], minlength=gx.size)
+
+
+def _avg_pool_float64(x, y, *windows_and_scale):
+    """``_avg_pool_impl`` in numpy, summing the taps in the same order."""
+    *windows, scale = windows_and_scale
+    y[...] = 0
+    for rows, cols, real in _taps(*windows, x.shape[2:]):
+        y += np.where(real, x[:, :, rows, cols], 0)
+    y *= scale
+
+
+def _avg_pool_backward_float64(gy, gx, *windows_and_scale):
+    """``_avg_pool_backward_impl`` in numpy (``np.add.at``: windows may share a tap)."""
+    *windows, scale = windows_and_scale
+    gx[...] = 0
+    share = gy * scale
+    for rows, cols, real in _taps(*windows, gx.shape[2:]):
+        at = np.broadcast_to(rows, real.shape)[real], np.broadcast_to(cols, real.shape)[real]
+        np.add.at(gx, (slice(None), slice(None), *at), share[:, :, real])
+
+
+_FLOAT64 = {
+    _max_pool_impl: _max_pool_float64,
+    _max_pool_backward_impl: _max_pool_backward_float64,
+    _avg_pool_impl: _avg_pool_float64,
+    _avg_pool_backward_impl: _avg_pool_backward_float64,
 }

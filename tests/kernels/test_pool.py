@@ -284,3 +284,35 @@ def test_a_dilated_window_of_padding_only_gives_minus_inf_and_no_gradient():
 def test_new_argument_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call(np.zeros((1, 2, 5, 5)))
+
+
+@pytest.mark.parametrize("dilation,ceil_mode", [(1, False), (2, False), (1, True)])
+@pytest.mark.parametrize("shape,win", CASES)
+def test_float32_kernels_and_float64_numpy_twins_agree(shape, win, dilation, ceil_mode):
+    """The float64 paths (numpy) are what the loop references above check; the float32 numba
+    kernels must give the same maxima, argmax (ties and NaN included) and sums."""
+    kernel, stride, padding = win
+    rng = np.random.default_rng(2)
+    x = rng.integers(-3, 3, shape).astype(np.float32)  # ties
+    x[0, 0, 0, 0] = x[-1, -1, 1, 1] = x[-1, -1, 1, 2] = np.nan
+    args = (kernel, stride, padding, dilation, ceil_mode)
+    try:
+        results = [max_pool2d_forward(x.astype(dtype), *args) for dtype in (np.float32, np.float64)]
+    except ValueError:  # a dilated window larger than the padded input
+        return
+    (y32, arg32), (y64, arg64) = results
+    np.testing.assert_array_equal(y32, y64.astype(np.float32))
+    np.testing.assert_array_equal(arg32, arg64)
+    gy = rng.standard_normal(y32.shape)
+    gx32 = max_pool2d_backward(gy.astype(np.float32), arg32, x.shape)
+    np.testing.assert_allclose(gx32, max_pool2d_backward(gy, arg64, x.shape), rtol=1e-5, atol=1e-6)
+    if dilation == 1:
+        x = np.nan_to_num(x)
+        avg_args = (kernel, stride, padding, ceil_mode)
+        y32 = avg_pool2d_forward(x, *avg_args)
+        np.testing.assert_allclose(
+            y32, avg_pool2d_forward(x.astype(np.float64), *avg_args), rtol=1e-6
+        )
+        gx32 = avg_pool2d_backward(gy.astype(np.float32), x.shape, *avg_args)
+        gx64 = avg_pool2d_backward(gy, x.shape, *avg_args)
+        np.testing.assert_allclose(gx32, gx64, rtol=1e-5, atol=1e-6)
