@@ -47,8 +47,9 @@ Change them with :func:`configure` or, before ``import autodiff``, the environme
 also takes a count: ``spin=20000``). :func:`describe` prints the thread pools and the settings
 in force.
 
-Independently of these settings, a Winograd convolution holds BLAS to one thread while its own
-threads split the batch (``autodiff.kernels.winograd``), for the duration of that call only.
+Independently of these settings, Winograd's and the direct convolutions hold BLAS to one thread
+while autodiff's worker threads split their batch (``autodiff.kernels.workers``), for the
+duration of that call only.
 """
 
 import ctypes

@@ -44,11 +44,11 @@ Gradients reuse the same pieces:
   (GEMMs ``v @ g`` contracting over tiles, ``g`` stored (a*a, T, F)) and
   ``gw = G^T (dL/du) G``.
 
-The batch is split into one contiguous range per thread, each run single-threaded (``_split``),
-and each range is chunked so that one transformed buffer stays about cache-sized (``_chunk``);
-buffers are allocated once per range and reused by every chunk. The tile kernels are generic
-over float32/float64 and multiply only by small integers (exact); the fractions of ``G`` are
-applied in float64.
+The batch is split into one contiguous range per thread, each run single-threaded
+(``workers.split``), and each range is chunked so that one transformed buffer stays about
+cache-sized (``_chunk``); buffers are allocated once per range and reused by every chunk. The
+tile kernels are generic over float32/float64 and multiply only by small integers (exact); the
+fractions of ``G`` are applied in float64.
 
 Accuracy decides which tile sizes run by default. F(2x2)'s transforms only add and subtract, so
 its float32 error stays near im2col's, within twice torch's (``F2``, on). F(4x4)'s points +-2
@@ -56,15 +56,9 @@ amplify rounding error: several times torch's float32 error on realistic layers
 (``python -m benchmarks.conv_tuning accuracy``), so it runs only on request (``F4.enabled``).
 """
 
-import itertools
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
-import numba
 import numpy as np
 
-from . import _config, buffers, gemm
+from . import _config, buffers, gemm, workers
 from ._checks import ConvGeometry
 from .blas import one_thread
 from .winograd_tiles import (
@@ -167,7 +161,7 @@ class Winograd:
             return gu
 
         # gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in float64 as filter_transform.
-        gu = sum(_split(samples, n, chunk)).reshape(pos, c * f)
+        gu = sum(workers.split(samples, n, -(-n // chunk))).reshape(pos, c * f)
         gw = _small_product(self.gg.T, gu.astype(np.float64)).reshape(9, c, f)
         return np.ascontiguousarray(gw.transpose(2, 1, 0).reshape(f, c, 3, 3), dtype=x.dtype)
 
@@ -226,7 +220,7 @@ class Winograd:
                     np.matmul(u, v[..., :used], out=prod[..., :used])
                 output_transform_impl(m, prod, bias, y[n0 : n0 + nb], th, cols, block)
 
-        _split(samples, n, chunk)
+        workers.split(samples, n, -(-n // chunk))
         return y
 
 
@@ -264,52 +258,6 @@ def _small_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     cost more than the work (64 x 64 filters: 0.17 ms threaded, 0.04 ms on one thread)."""
     with one_thread():
         return np.matmul(a, b)
-
-
-def _split(samples, n: int, chunk: int) -> list:
-    """``[samples(lo, hi), ...]`` over contiguous ranges covering ``range(n)``, in parallel.
-
-    One range per worker thread (``numba.get_num_threads()`` of them, at most one per chunk; the
-    calling thread takes the last range itself), each running the whole pipeline
-    single-threaded, with BLAS limited to one thread meanwhile.
-    Why not numba-parallel transforms around multithreaded GEMMs: OpenBLAS's workers spin after
-    each GEMM and the numba workers then share the cores with them, and 36 GEMMs of 64 x 64 x
-    ~200 split poorly over threads. The BLAS limit is process-wide: BLAS calls from other
-    threads meanwhile run on one thread too.
-    """
-    workers = max(1, min(numba.get_num_threads(), -(-n // chunk)))
-    if workers == 1:
-        return [samples(0, n)]
-    bounds = [n * i // workers for i in range(workers + 1)]
-    global _POOL, _POOL_WORKERS
-    with _LOCK:
-        if _POOL is None or workers - 1 > _POOL_WORKERS:
-            _POOL = ThreadPoolExecutor(workers - 1, thread_name_prefix="autodiff-winograd")
-            _POOL_WORKERS = workers - 1
-        pool = _POOL
-    ranges = list(itertools.pairwise(bounds))
-    with one_thread():
-        runs = [pool.submit(samples, lo, hi) for lo, hi in ranges[:-1]]
-        last = samples(*ranges[-1])
-        return [r.result() for r in runs] + [last]
-
-
-# Created on first use.
-_POOL = None
-_POOL_WORKERS = 0
-_LOCK = threading.Lock()
-
-
-def _forget_pool() -> None:
-    """In a forked child: the parent's worker threads do not exist there (and a lock one of
-    them held stays held), so start afresh."""
-    global _POOL, _LOCK
-    _POOL = None
-    _LOCK = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _chunk(n: int, channels: int, tiles: int, positions: int, itemsize: int) -> int:

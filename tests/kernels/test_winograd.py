@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward
+from autodiff.kernels import _config, conv, conv2d_backward, conv2d_forward, workers
 from autodiff.kernels import winograd as winograd_module
 from autodiff.kernels._checks import conv_geometry
 
@@ -185,7 +185,7 @@ def test_batch_chunks_plane_blocks_and_threads_give_the_same_result(monkeypatch,
     case = ((7, 3, 11, 10), 4, (1, 2, 0, 1))
     x, w, b, gy = make(case)
     with monkeypatch.context() as m:
-        m.setattr(winograd_module.numba, "get_num_threads", lambda: 1)
+        m.setattr(workers.numba, "get_num_threads", lambda: 1)
         whole = winograd(case, x, w, b, gy, tile)
     # Output (12, 9) and input (11, 10) give the same tiles each way, plus one spare band and
     # column: 4 x 4 = 16 slots per plane for F(4x4), 7 x 6 = 42 for F(2x2). One sample's
@@ -195,7 +195,7 @@ def test_batch_chunks_plane_blocks_and_threads_give_the_same_result(monkeypatch,
     slots = 16 if tile.m == 4 else 42
     monkeypatch.setattr(_config, "COLS_BUDGET_BYTES", 2 * tile.positions * 4 * slots * 8 + 100)
     monkeypatch.setattr(winograd_module, "_SCRATCH_ELEMENTS", 3 * tile.positions * slots)
-    monkeypatch.setattr(winograd_module.numba, "get_num_threads", lambda: threads)
+    monkeypatch.setattr(workers.numba, "get_num_threads", lambda: threads)
     assert winograd_module._block(tile.positions * slots) == 3
     assert winograd_module._chunk(7, 4, slots, tile.positions, 8) == 2
     for got, want in zip(winograd(case, x, w, b, gy, tile), whole, strict=True):
@@ -262,13 +262,14 @@ def _forward_in_child(queue):
 def test_a_forked_child_gets_its_own_worker_threads(monkeypatch):
     # The parent's pool is started (two workers, one sample per chunk); a child forked
     # afterwards must not wait on those threads, which it does not have (it hung before).
-    monkeypatch.setattr(winograd_module.numba, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(workers.numba, "get_num_threads", lambda: 2)
     monkeypatch.setattr(winograd_module, "_TILE_BUFFER_BYTES", 1)
-    monkeypatch.setattr(winograd_module, "_POOL", None)
+    monkeypatch.setattr(workers, "_POOL", None)
+    monkeypatch.setattr(workers, "_POOL_SIZE", 0)
     case = CASES[3]
     x, w, b, _ = make(case)
     expected = winograd_module.F4.forward(x, w, b, geometry(case))
-    assert winograd_module._POOL is not None
+    assert workers._POOL is not None
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     child = ctx.Process(target=_forward_in_child, args=(queue,))
