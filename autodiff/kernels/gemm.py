@@ -10,8 +10,8 @@ copied or packed first: a convolution's weights are read once per panel instead 
 then read.
 
 Per panel of ``NR`` columns of ``out``, and per ``KC`` rows of ``v``, the panel of ``v`` is
-copied into a small contiguous block that stays in L1 while every block of ``MR`` rows of
-``u`` passes over it; an ``MR x NR`` register tile (:func:`_tile`, written in LLVM IR: 16
+copied into a contiguous block that stays in cache while every block of ``MR`` rows of ``u``
+passes over it; an ``MR x NR`` register tile (:func:`_tile`, written in LLVM IR: 16
 accumulators of 16 floats, one fused multiply-add per accumulator and ``k``) does the
 arithmetic. On AVX-512 that is about twice OpenBLAS's rate with its AVX2 kernels, and about its
 rate with its AVX-512 ones (``python -m benchmarks.tuning gemm``). :data:`AVAILABLE` says
@@ -30,7 +30,8 @@ from . import _config
 
 #: The register tile: MR rows of ``u`` by NR columns of ``v`` (NR a multiple of W floats).
 MR, NR, W = 8, 32, 16
-#: Rows of ``v`` per panel: KC x NR floats (32 KiB) stay in the L1 cache while they are used.
+#: Rows of ``v`` per panel copy: KC x NR floats (128 KiB) stay in L2 while every block of rows of
+#: ``u`` passes over them (256 rows, which fit L1, ran ResNet-18's im2col layers no faster).
 KC = 1024
 #: Whether this CPU runs the tile in registers (AVX-512: 32 vector registers of 16 floats).
 AVAILABLE = "+avx512f" in llvm.get_host_cpu_features().flatten().split(",")

@@ -23,7 +23,7 @@ def _transposed(a):
     "p,m,k,n",
     [
         (16, 64, 64, 289),  # F(2x2) on 32x32: whole blocks of rows, a last partial panel
-        (2, 20, 600, 100),  # rows past the last whole block; k past two blocks of KC rows
+        (2, 20, 2 * gemm.KC + 52, 100),  # rows past the last whole block; k over three panel copies
         (36, 17, 5, 40),  # fewer columns than one panel, fewer rows than two blocks
         (4, 8, 1, 64),  # one k; whole tiles only
         (1, 3, 7, 1),  # one column, fewer rows than a block
