@@ -158,11 +158,11 @@ class Winograd:
                     gemm.matmul(v[..., :used], g[:, :used], gu, accumulate=True, threads=False)
                 else:
                     gu += np.matmul(v[..., :used], g[:, :used], out=part)
-            return gu
+            # each range's share of gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in
+            # float64 as filter_transform; on the range's own thread, not after the split
+            return _small_product(self.gg.T, gu.reshape(pos, c * f).astype(np.float64))
 
-        # gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in float64 as filter_transform.
-        gu = sum(workers.split(samples, n, -(-n // chunk))).reshape(pos, c * f)
-        gw = _small_product(self.gg.T, gu.astype(np.float64)).reshape(9, c, f)
+        gw = sum(workers.split(samples, n, -(-n // chunk))).reshape(9, c, f)
         return np.ascontiguousarray(gw.transpose(2, 1, 0).reshape(f, c, 3, 3), dtype=x.dtype)
 
     def filter_transform(self, w: np.ndarray) -> np.ndarray:
