@@ -13,9 +13,7 @@ products elsewhere in the program keep OpenBLAS's workers), when:
 * the calling thread's numba pool has at least as many threads as OpenBLAS would use (the jobs
   of one product must all run at once).
 
-Otherwise products run on OpenBLAS's own workers, as in plain numpy. Large float32 matrix
-products skip BLAS where the CPU has AVX-512: autodiff's register tile (``gemm.py``, on numba's
-threads) runs them at about twice the rate of OpenBLAS's AVX2 kernels (``TILE_MACS``).
+Otherwise products run on OpenBLAS's own workers, as in plain numpy.
 
 :func:`one_thread` is how the Winograd kernels hold BLAS to one thread while their own threads
 split a batch. That limit is process-wide while it lasts: BLAS calls from other threads of the
@@ -33,59 +31,27 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import _config, gemm
+from . import _config
 
 #: OpenBLAS runs 2-D products below this many multiply-adds on the calling thread alone (its
 #: interface's SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD), so they need no callback.
 THREADED_MACS = 2**18
 
 
-#: Float32 2-D products from this many multiply-adds run on autodiff's register tile
-#: (``gemm.py``) where it runs: below it, the tile's call and the wake-up of numba's threads cost
-#: more than its speed saves (an MLP's 128 x 784 x 256 product: 122 against 275 us; 128 x 256 x
-#: 256: 133 against 90 us).
-TILE_MACS = 2**24
-
-
 def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """``np.matmul(a, b, out=out)``: on the register tile for large float32 matrices where it
-    runs, otherwise through BLAS, on numba's threads when it is large enough to be threaded
+    """``np.matmul(a, b, out=out)``, on numba's threads when it is large enough to be threaded
     (see the module docstring for when)."""
     if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 and b.shape[-2] == 1:
         # An outer product (a weight gradient at batch 1): numpy's matmul runs an inner
         # dimension of 1 in a plain loop, 4-5x slower than the broadcast multiply, whose
         # values are the same (one product per element, nothing to sum).
         return np.multiply(a, b, out=out)
-    m, n = (a.shape[-2] if a.ndim > 1 else 1), (b.shape[-1] if b.ndim > 1 else 1)
-    if m * a.shape[-1] * n >= TILE_MACS and _tile_takes(a, b, out):
-        out = np.empty((m, n), a.dtype) if out is None else out
-        gemm.matmul(a[None], b[None], out[None])
-        return out
     # OpenBLAS decides per 2-D product (each matrix of a batch on its own) whether to thread it
+    m, n = (a.shape[-2] if a.ndim > 1 else 1), (b.shape[-1] if b.ndim > 1 else 1)
     if m * a.shape[-1] * n < THREADED_MACS or not _config.BLAS_ON_NUMBA_THREADS:
         return np.matmul(a, b, out=out)
     with numba_threads():
         return np.matmul(a, b, out=out)
-
-
-def _tile_takes(a, b, out) -> bool:
-    """Whether ``a @ b`` into ``out`` is a plain product of two float32 matrices that the
-    register tile runs here (anything else, errors included, is left to numpy)."""
-    return (
-        a.ndim == b.ndim == 2
-        and a.shape[1] == b.shape[0]
-        and gemm.takes(a.dtype)
-        and b.dtype == a.dtype
-        and (
-            out is None
-            or (
-                out.shape == (a.shape[0], b.shape[1])
-                and out.dtype == a.dtype
-                and not np.may_share_memory(out, a)
-                and not np.may_share_memory(out, b)
-            )
-        )
-    )
 
 
 class _HeldSetting:

@@ -10,7 +10,7 @@ import threading
 import numpy as np
 import pytest
 
-from autodiff.kernels import blas, gemm
+from autodiff.kernels import blas
 
 
 @pytest.mark.parametrize(
@@ -61,8 +61,7 @@ def cpu_seconds(tids):
 
 openblas_workers = [t for t in os.listdir("/proc/self/task") if int(t) != os.getpid()]
 n = int(os.environ.get("SIZE", 512))
-# float64: float32 products this large run on the register tile where the CPU has AVX-512
-a = np.random.default_rng(0).standard_normal((n, n))
+a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
 seconds = float(os.environ["SECONDS"])
 if os.environ.get("WAKE"):
     blas.matmul(a, a)  # routes decided (slow: loads numba), then
@@ -146,9 +145,8 @@ def test_workers_the_program_woke_go_back_to_sleep():
     [((300, 700), (700, 200)), ((4, 128, 256), (256, 96)), ((2, 1, 64, 300), (3, 300, 64))],
 )
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_threaded_products_equal_numpys_bit_for_bit(monkeypatch, a_shape, b_shape, dtype):
+def test_threaded_products_equal_numpys_bit_for_bit(a_shape, b_shape, dtype):
     # OpenBLAS splits a product the same way whoever runs its jobs
-    monkeypatch.setattr(gemm, "AVAILABLE", False)  # BLAS, not the register tile
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal(a_shape).astype(dtype), rng.standard_normal(b_shape).astype(dtype)
     np.testing.assert_array_equal(blas.matmul(a, b), np.matmul(a, b))
@@ -160,7 +158,7 @@ import numba, numpy as np
 import autodiff
 from autodiff.kernels import blas
 numba.set_num_threads(1)  # fewer than OpenBLAS's 2: its jobs must not queue on one thread
-a = np.random.default_rng(0).standard_normal((400, 400))  # float64: BLAS, never the tile
+a = np.random.default_rng(0).standard_normal((400, 400)).astype(np.float32)
 print(json.dumps({"equal": bool(np.array_equal(blas.matmul(a, a), a @ a))}))
 """
 
@@ -170,34 +168,6 @@ def test_fewer_numba_threads_than_blas_threads_fall_back_to_openblas():
     assert _fresh(FEWER_NUMBA_THREADS, OPENBLAS_NUM_THREADS="2", NUMBA_NUM_THREADS="2") == {
         "equal": True
     }
-
-
-@pytest.mark.parametrize("available", [True, False])
-def test_large_float32_matrices_take_the_register_tile_where_it_runs(monkeypatch, available):
-    monkeypatch.setattr(gemm, "AVAILABLE", available)
-    calls = []
-    monkeypatch.setattr(gemm, "matmul", lambda *args: calls.append(args) or args[2])
-    rng = np.random.default_rng(3)
-    a, b = rng.standard_normal((2, 300, 300)).astype(np.float32)
-    assert blas.TILE_MACS <= 300**3
-    out = blas.matmul(a, b.T)  # a transposed operand too
-    assert len(calls) == available and out.shape == (300, 300)
-    small, vector, wide = a[:8, :8], a[0], a.astype(np.float64)
-    for x, y in ((small, small), (vector, b), (wide, wide), (a[None], b[None])):
-        blas.matmul(x, y)  # too small, 1-D, float64, batched: numpy's
-    blas.matmul(a, b, out=a)  # out is an operand: numpy's
-    assert len(calls) == available
-
-
-def test_the_register_tile_route_matches_float64():
-    rng = np.random.default_rng(4)
-    a, b = rng.standard_normal((2, 320, 300)).astype(np.float32)
-    want = a.astype(np.float64) @ b.T.astype(np.float64)
-    got = blas.matmul(a, b.T)
-    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
-    out = np.empty((320, 320), np.float32)
-    assert blas.matmul(a, b.T, out=out) is out
-    np.testing.assert_array_equal(out, got)
 
 
 def test_products_from_several_threads_at_once():
