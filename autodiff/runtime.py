@@ -128,8 +128,8 @@ def configure(
         is asked for off glibc. Nothing is changed then.
     """
     count = _spin_count(spin)
-    switches = (("one_pool", one_pool), ("malloc", malloc), ("buffers", buffers))
-    for name, value in (*switches, ("winograd", winograd)):
+    switches = {"one_pool": one_pool, "malloc": malloc, "buffers": buffers, "winograd": winograd}
+    for name, value in switches.items():
         if value is not None and not isinstance(value, bool):
             raise TypeError(f"configure: {name} must be True, False or None, not {value!r}")
     with _lock:

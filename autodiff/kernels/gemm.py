@@ -146,10 +146,13 @@ def _panel(u, v, out, tails, shape, accumulate, p, j0, panel, scratch):
                     _copy(_at_flat(panel, kk * NR), _at(v, p, k0 + kk, j0), width)
                     panel[kk * NR + width : (kk + 1) * NR] = 0
         else:  # a transposed v (im2col's columns for the weight gradient): down each column
-            for j in range(NR):
-                src, step = _at(v, p, k0, j0 + min(j, width - 1)), v[2]
+            for j in range(width):
+                src, step = _at(v, p, k0, j0 + j), v[2]
                 for kk in range(kc):
-                    panel[kk * NR + j] = src[kk * step] if j < width else 0
+                    panel[kk * NR + j] = src[kk * step]
+            for j in range(width, NR):
+                for kk in range(kc):
+                    panel[kk * NR + j] = 0
         add = accumulate or k0 > 0
         for b in range(blocks):
             if b < full:
