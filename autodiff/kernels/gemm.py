@@ -19,14 +19,16 @@ whether the CPU has AVX-512; without it the tile would not fit the registers, an
 BLAS (:func:`takes`).
 """
 
+import functools
+
 import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import cfunc, njit, prange, types
 from numba.core import cgutils
-from numba.extending import intrinsic
+from numba.extending import intrinsic, register_jitable
 
-from . import _config
+from . import _config, workers
 
 #: The register tile: MR rows of ``u`` by NR columns of ``v`` (NR a multiple of W floats).
 MR, NR, W = 8, 32, 16
@@ -45,23 +47,50 @@ def takes(dtype) -> bool:
     return AVAILABLE and dtype == np.float32
 
 
-def matmul(
-    u: np.ndarray, v: np.ndarray, out: np.ndarray, accumulate: bool = False, threads: bool = True
-) -> np.ndarray:
+def matmul(u: np.ndarray, v: np.ndarray, out: np.ndarray, accumulate: bool = False) -> np.ndarray:
     """``out[p] = u[p] @ v[p]`` (``+=`` with ``accumulate``) for ``u (P, M, K)``, ``v (P, K, N)``
     and ``out (P, M, N)``, float32 arrays with any strides; ``out`` must not overlap ``u`` or
-    ``v``. Fastest with ``v``'s and ``out``'s rows contiguous. ``threads``: one job per panel of
-    ``NR`` columns on numba's threads, or all on the calling thread (Winograd's threads call it
-    so). Returns ``out``."""
+    ``v``. Fastest with ``v``'s and ``out``'s rows contiguous. One job per panel of ``NR``
+    columns of ``out``, on numba's threads. Returns ``out``."""
     _check(u, v, out)
-    rest = u.shape[1] % MR  # the last rows of u, fewer than a block: copied, zero-padded
-    tails = np.zeros((u.shape[0], u.shape[2] if rest else 0, MR), np.float32)
-    if rest:
-        tails[..., :rest] = u[:, -rest:].transpose(0, 2, 1)
-    shape = np.array([*u.shape, v.shape[2]], np.int64)
-    args = _operand(u), _operand(v), _operand(out), _operand(tails), shape, accumulate
-    (_matmul_threads if threads else _matmul)(*args)
+    _matmul_threads(*_operands(u, v, out), accumulate)
     return out
+
+
+@njit(**_config.JIT)
+def product(kernel, u, v, out, accumulate):
+    """:func:`matmul` on the calling thread, for numba kernels that run on a thread of their own
+    (Winograd's ranges), without :func:`matmul`'s checks (the shapes must fit): through the
+    address ``kernel`` of :func:`serial_kernel`."""
+    u_at, v_at, out_at, shape = _operands(u, v, out)
+    block = np.empty(17, np.int64)
+    for i in range(4):  # element by element: numba's slice assignment takes seconds to compile
+        block[i], block[4 + i], block[8 + i], block[12 + i] = u_at[i], v_at[i], out_at[i], shape[i]
+    block[16] = accumulate
+    workers.call(kernel, block)
+
+
+@functools.cache
+def serial_kernel():
+    """:func:`_matmul` on the calling thread as a C function of an int64 block: the operands of
+    ``u``, ``v`` and ``out`` (:func:`_operand`), the shape, then ``accumulate``."""
+
+    @cfunc(workers.SIGNATURE, **_config.JIT)
+    def kernel(b):
+        block = np.empty(17, np.int64)
+        for i in range(17):
+            block[i] = b[i]
+        _matmul(block[0:4], block[4:8], block[8:12], block[12:16], block[16] != 0)
+
+    return kernel
+
+
+@register_jitable
+def _operands(u, v, out):
+    """The kernels' arguments: ``u``, ``v`` and ``out`` as :func:`_operand`, and the shape
+    ``(P, M, K, N)``."""
+    shape = np.array([u.shape[0], u.shape[1], u.shape[2], v.shape[2]], np.int64)
+    return _operand(u), _operand(v), _operand(out), shape
 
 
 def _check(u, v, out) -> None:
@@ -87,13 +116,18 @@ def _check(u, v, out) -> None:
         )
 
 
-def _operand(a: np.ndarray) -> np.ndarray:
-    """``a`` as the kernels take it: its address, then its strides in floats."""
-    return np.array([a.ctypes.data, *(s // 4 for s in a.strides)], np.int64)
+@register_jitable
+def _operand(a):
+    """A 3-D float32 array as the kernels take it: its address, then its strides in floats."""
+    strides = a.strides
+    return np.array(
+        [np.int64(a.ctypes.data), strides[0] // 4, strides[1] // 4, strides[2] // 4], np.int64
+    )
 
 
 @njit(**_config.JIT)
-def _matmul(u, v, out, tails, shape, accumulate):
+def _matmul(u, v, out, shape, accumulate):
+    tails = _tails(u, shape)
     panel, scratch = _buffers(shape)
     for p in range(shape[0]):
         for j0 in range(0, shape[3], NR):
@@ -101,12 +135,27 @@ def _matmul(u, v, out, tails, shape, accumulate):
 
 
 @njit(**_config.PARALLEL)
-def _matmul_threads(u, v, out, tails, shape, accumulate):
+def _matmul_threads(u, v, out, shape, accumulate):
+    tails = _tails(u, shape)
     panels = -(-shape[3] // NR)
     for job in prange(shape[0] * panels):
         p, j = divmod(np.int64(job), panels)  # int64: prange's index is unsigned here
         panel, scratch = _buffers(shape)
         _panel(u, v, out, tails, shape, accumulate, p, j * NR, panel, scratch)
+
+
+@njit(**_config.JIT)
+def _tails(u, shape):
+    """``u``'s last rows, fewer than a block of ``MR``, copied zero-padded: ``(P, K, MR)``,
+    flat."""
+    p, m, k = shape[0], shape[1], shape[2]
+    rest = m % MR
+    tails = np.zeros(p * k * MR if rest else 0, np.float32)
+    for q in range(p):
+        for kk in range(k):
+            for r in range(rest):
+                tails[(q * k + kk) * MR + r] = _at(u, q, m - rest + r, kk)[0]
+    return tails
 
 
 @njit(**_config.JIT)
@@ -158,7 +207,7 @@ def _panel(u, v, out, tails, shape, accumulate, p, j0, panel, scratch):
             if b < full:
                 a, a_row, a_k = _at(u, p, b * MR, k0), u[2], u[3]
             else:
-                a, a_row, a_k = _at(tails, p, k0, 0), 1, MR
+                a, a_row, a_k = _at_flat(tails, (p * k + k0) * MR), 1, MR
             if b < direct:
                 c, ldc = _at(out, p, b * MR, j0), out[2]
             else:

@@ -44,11 +44,13 @@ Gradients reuse the same pieces:
   (GEMMs ``v @ g`` contracting over tiles, ``g`` stored (a*a, T, F)) and
   ``gw = G^T (dL/du) G``.
 
-The batch is split into one contiguous range per thread, each run single-threaded
-(``workers.split``), and each range is chunked so that one transformed buffer stays about
-cache-sized (``_chunk``); buffers are allocated once per range and reused by every chunk. The
-tile kernels are generic over float32/float64 and multiply only by small integers (exact); the
-fractions of ``G`` are applied in float64.
+On the register tile (float32, AVX-512), the batch is split into one contiguous range per thread
+(``workers.py``), and each thread runs the whole pipeline on its range, chunked so that one
+transformed buffer stays about cache-sized (``_chunk``), in buffers kept from call to call
+(``_scratch``). Otherwise the products go to BLAS from Python, and each stage of a chunk is split
+over the threads in turn. The tile kernels (``winograd_tiles.py``) are generic over
+float32/float64 and multiply only by small integers (exact); the fractions of ``G`` are applied
+in float64.
 
 Accuracy decides which tile sizes run by default. F(2x2)'s transforms only add and subtract, so
 its float32 error stays near im2col's, within twice torch's (``F2``, on). F(4x4)'s points +-2
@@ -56,16 +58,23 @@ amplify rounding error: several times torch's float32 error on realistic layers
 (``python -m benchmarks.conv_tuning accuracy``), so it runs only on request (``F4.enabled``).
 """
 
-import numpy as np
+import functools
 
-from . import _config, buffers, gemm, workers
+import numpy as np
+from numba import cfunc, njit
+
+from . import _config, blas, buffers, gemm, workers
 from ._checks import ConvGeometry
 from .blas import one_thread
 from .winograd_tiles import (
-    clear_spare_slots_impl,
-    grad_transform_impl,
-    input_transform_impl,
-    output_transform_impl,
+    clear_spare_slots,
+    clear_spare_slots_kernel,
+    grad_transform,
+    grad_transform_kernel,
+    input_transform,
+    input_transform_kernel,
+    output_transform,
+    output_transform_kernel,
 )
 
 
@@ -138,31 +147,24 @@ class Winograd:
         th, cols = -(-oh // m), -(-ow // m) + 1
         tiles = (th + 1) * cols
         chunk = _chunk(n, max(c, f), tiles, pos, x.itemsize)
-        tile = gemm.takes(x.dtype)
-
-        def samples(lo: int, hi: int) -> np.ndarray:
-            v_buf = np.empty(pos * c * chunk * tiles, x.dtype)
-            g_buf = np.empty(pos * f * chunk * tiles, x.dtype)
+        setup = m, chunk, padding[0], padding[2], th, cols, _block(pos * tiles)
+        v_size, g_size = pos * c * chunk * tiles, pos * f * chunk * tiles
+        if gemm.takes(x.dtype):
+            bounds = workers.ranges(n, -(-n // chunk))
+            gus = np.zeros((len(bounds), pos, c, f), x.dtype)  # one sum per range
+            scratch = _scratch(len(bounds), v_size, x.dtype), _scratch(len(bounds), g_size, x.dtype)
+            stages = input_transform_kernel(np.float32), clear_spare_slots_kernel(np.float32)
+            stages += grad_transform_kernel(np.float32), gemm.serial_kernel()
+            addresses = [stage.address for stage in stages]
+            blocks = workers.blocks(bounds, *setup, *addresses, x, gy, list(gus), *scratch)
+            workers.run(_ranged_weight(), blocks)
+            gu = gus.sum(axis=0)
+        else:
             gu = np.zeros((pos, c, f), x.dtype)
-            part = None if tile else np.empty_like(gu)  # BLAS's product, before the sum
-            for n0 in range(lo, hi, chunk):
-                nb = min(chunk, hi - n0)
-                v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
-                block = _block(pos * tiles)
-                input_transform_impl(m, x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, block)
-                clear_spare_slots_impl(v, th, cols)
-                g = g_buf[: pos * f * nb * tiles].reshape(pos, nb * tiles, f)
-                grad_transform_impl(m, gy[n0 : n0 + nb], g, th, cols)
-                used = nb * tiles - cols  # the last sample's spare band holds no tile
-                if tile:
-                    gemm.matmul(v[..., :used], g[:, :used], gu, accumulate=True, threads=False)
-                else:
-                    gu += np.matmul(v[..., :used], g[:, :used], out=part)
-            # each range's share of gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in
-            # float64 as filter_transform; on the range's own thread, not after the split
-            return _small_product(self.gg.T, gu.reshape(pos, c * f).astype(np.float64))
-
-        gw = sum(workers.split(samples, n, -(-n // chunk))).reshape(9, c, f)
+            v_buf, g_buf = _scratch(1, v_size, x.dtype)[0], _scratch(1, g_size, x.dtype)[0]
+            _weight_stages(x, gy, gu, v_buf, g_buf, *setup)
+        # gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in float64 as filter_transform
+        gw = _small_product(self.gg.T, gu.reshape(pos, c * f).astype(np.float64)).reshape(9, c, f)
         return np.ascontiguousarray(gw.transpose(2, 1, 0).reshape(f, c, 3, 3), dtype=x.dtype)
 
     def filter_transform(self, w: np.ndarray) -> np.ndarray:
@@ -198,29 +200,21 @@ class Winograd:
         th, cols = -(-oh // m), -(-ow // m) + 1
         tiles = (th + 1) * cols
         u = self.filter_transform(w)
-        tile = gemm.takes(x.dtype)
         bias = np.zeros(f, x.dtype) if b is None else b
         y = buffers.empty((n, f, oh, ow), x.dtype)
         chunk = _chunk(n, max(c, f), tiles, pos, x.itemsize)
-        block = _block(pos * tiles)
-
-        def samples(lo: int, hi: int) -> None:
-            v_buf = np.empty(pos * c * chunk * tiles, x.dtype)
-            m_buf = np.empty(pos * f * chunk * tiles, x.dtype)
-            for n0 in range(lo, hi, chunk):
-                nb = min(chunk, hi - n0)
-                # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
-                v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
-                input_transform_impl(m, x[n0 : n0 + nb], v, padding[0], padding[2], th, cols, block)
-                prod = m_buf[: pos * f * nb * tiles].reshape(pos, f, nb * tiles)
-                used = nb * tiles - cols  # the last sample's spare band holds no tile
-                if tile:
-                    gemm.matmul(u, v[..., :used], prod[..., :used], threads=False)
-                else:
-                    np.matmul(u, v[..., :used], out=prod[..., :used])
-                output_transform_impl(m, prod, bias, y[n0 : n0 + nb], th, cols, block)
-
-        workers.split(samples, n, -(-n // chunk))
+        setup = m, chunk, padding[0], padding[2], th, cols, _block(pos * tiles)
+        v_size, m_size = pos * c * chunk * tiles, pos * f * chunk * tiles
+        if gemm.takes(x.dtype):
+            bounds = workers.ranges(n, -(-n // chunk))
+            scratch = _scratch(len(bounds), v_size, x.dtype), _scratch(len(bounds), m_size, x.dtype)
+            stages = input_transform_kernel(np.float32), output_transform_kernel(np.float32)
+            addresses = [stage.address for stage in (*stages, gemm.serial_kernel())]
+            blocks = workers.blocks(bounds, *setup, *addresses, u, x, bias, y, *scratch)
+            workers.run(_ranged_correlate(), blocks)
+        else:
+            v_buf, m_buf = _scratch(1, v_size, x.dtype)[0], _scratch(1, m_size, x.dtype)[0]
+            _correlate_stages(u, x, bias, y, v_buf, m_buf, *setup)
         return y
 
 
@@ -250,6 +244,123 @@ F4 = Winograd(
     ("WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_PIXELS_PER_CHANNEL"),
     enabled=False,
 )
+
+
+# The pipelines on the tile (``_ranged_*``) run a range of samples each, so that a chunk's buffers
+# stay in one thread's cache, and call the transforms and the tile through their addresses
+# (``workers.invoke``), so that each is compiled once. Without the tile (``*_stages``), Python
+# calls BLAS, and runs each stage split over the threads.
+
+
+def _correlate_stages(u, x, bias, y, v_buf, m_buf, m, chunk, top, left, th, cols, block):
+    """``y`` (N, F, oh, ow) per chunk of ``chunk`` samples: ``v = B^T d B``, ``out = u @ v``
+    through BLAS, then ``y = A^T out A + bias``; ``v`` and ``out`` in the flat buffers."""
+    pos, f, c = u.shape
+    tiles = (th + 1) * cols
+    for n0 in range(0, x.shape[0], chunk):
+        nb = min(chunk, x.shape[0] - n0)
+        # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
+        v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
+        input_transform(m, x[n0 : n0 + nb], v, top, left, th, cols, block)
+        prod = m_buf[: pos * f * nb * tiles].reshape(pos, f, nb * tiles)
+        used = nb * tiles - cols  # the last sample's spare band holds no tile
+        blas.matmul(u, v[..., :used], out=prod[..., :used])
+        output_transform(m, prod, bias, y[n0 : n0 + nb], th, cols, block)
+
+
+def _weight_stages(x, gy, gu, v_buf, g_buf, m, chunk, top, left, th, cols, block):
+    """``gu (a*a, C, F) += v @ (A gy A^T)`` over the tiles of every chunk of ``chunk``
+    samples, the products through BLAS."""
+    pos, c, f = gu.shape
+    tiles = (th + 1) * cols
+    for n0 in range(0, x.shape[0], chunk):
+        nb = min(chunk, x.shape[0] - n0)
+        v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
+        input_transform(m, x[n0 : n0 + nb], v, top, left, th, cols, block)
+        clear_spare_slots(v, th, cols)
+        g = g_buf[: pos * f * nb * tiles].reshape(pos, nb * tiles, f)
+        grad_transform(m, gy[n0 : n0 + nb], g, th, cols)
+        used = nb * tiles - cols
+        gu += blas.matmul(v[..., :used], g[:, :used])
+
+
+@functools.cache
+def _ranged_correlate():
+    """The forward pipeline on the tile, for samples ``lo .. hi`` (float32): block ``lo, hi, m,
+    chunk, top, left, th, cols, block``, the addresses of the input and output transforms and of
+    the tile, then ``u, x, bias, y`` and the range's own ``v_buf, m_buf``."""
+
+    @cfunc(workers.SIGNATURE, **_config.JIT)
+    def kernel(b):
+        lo, hi, m, chunk, top, left, th, cols, block = _setup(b)
+        transform_in, transform_out, tile = b[9], b[10], b[11]
+        u, at = workers.unpack(b, 12, 3, np.float32)
+        x, at = workers.unpack(b, at, 4, np.float32)
+        bias, at = workers.unpack(b, at, 1, np.float32)
+        y, at = workers.unpack(b, at, 4, np.float32)
+        v_buf, at = workers.unpack(b, at, 1, np.float32)
+        m_buf, _ = workers.unpack(b, at, 1, np.float32)
+        pos, f, c = u.shape
+        tiles = (th + 1) * cols
+        for n0 in range(lo, hi, chunk):
+            nb = min(chunk, hi - n0)
+            v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
+            ints = (0, nb * c, m, top, left, th, cols, block)
+            workers.invoke(transform_in, ints, (x[n0 : n0 + nb], v))
+            prod = m_buf[: pos * f * nb * tiles].reshape(pos, f, nb * tiles)
+            used = nb * tiles - cols
+            gemm.product(tile, u, v[:, :, :used], prod[:, :, :used], False)
+            ints = (0, nb * f, m, th, cols, block)
+            workers.invoke(transform_out, ints, (prod, bias, y[n0 : n0 + nb]))
+
+    return kernel
+
+
+@functools.cache
+def _ranged_weight():
+    """The weight gradient's pipeline on the tile, for samples ``lo .. hi`` (float32): block
+    ``lo, hi, m, chunk, top, left, th, cols, block``, the addresses of the input transform, the
+    spare-slot clearing, the gradient transform and the tile, then ``x, gy`` and the range's own
+    ``gu, v_buf, g_buf``."""
+
+    @cfunc(workers.SIGNATURE, **_config.JIT)
+    def kernel(b):
+        lo, hi, m, chunk, top, left, th, cols, block = _setup(b)
+        transform_in, clear, transform_grad, tile = b[9], b[10], b[11], b[12]
+        x, at = workers.unpack(b, 13, 4, np.float32)
+        gy, at = workers.unpack(b, at, 4, np.float32)
+        gu, at = workers.unpack(b, at, 3, np.float32)
+        v_buf, at = workers.unpack(b, at, 1, np.float32)
+        g_buf, _ = workers.unpack(b, at, 1, np.float32)
+        pos, c, f = gu.shape
+        tiles = (th + 1) * cols
+        for n0 in range(lo, hi, chunk):
+            nb = min(chunk, hi - n0)
+            v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
+            ints = (0, nb * c, m, top, left, th, cols, block)
+            workers.invoke(transform_in, ints, (x[n0 : n0 + nb], v))
+            workers.invoke(clear, (0, pos * c * nb, th, cols), (v,))
+            g = g_buf[: pos * f * nb * tiles].reshape(pos, nb * tiles, f)
+            workers.invoke(transform_grad, (0, nb, m, th, cols), (gy[n0 : n0 + nb], g))
+            used = nb * tiles - cols
+            gemm.product(tile, v[:, :, :used], g[:, :used], gu, True)
+
+    return kernel
+
+
+@njit(**_config.JIT)
+def _setup(b):
+    """The first entries of a pipeline's block: ``lo, hi, m, chunk, top, left, th, cols,
+    block``."""
+    return b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8]
+
+
+def _scratch(count: int, size: int, dtype) -> list[np.ndarray]:
+    """``count`` flat buffers of ``size`` values, one per range, from ``buffers``: allocated on
+    the calling thread and kept from call to call. A range's own ``np.empty`` on a numba thread
+    takes memory from that thread's malloc arena, which glibc hands back to the system when it
+    is freed, so every call faulted its pages in again (2 ms of a ResNet block's step)."""
+    return [buffers.empty((size,), dtype) for _ in range(count)]
 
 
 def _small_product(a: np.ndarray, b: np.ndarray) -> np.ndarray:

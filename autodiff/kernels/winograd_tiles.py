@@ -17,10 +17,12 @@ on ``m`` once per call (outside their loops); their offset tuples always have 6 
 F(2x2) reads the first 4 (or 2). They multiply only by small integers (exact in floating point).
 """
 
-import numpy as np
-from numba import njit
+import functools
 
-from . import _config
+import numpy as np
+from numba import cfunc, njit
+
+from . import _config, workers
 
 
 @njit(**_config.JIT, inline="always")
@@ -136,10 +138,10 @@ def _row(i, m, a, j, rlen, ucols):
     return np.uint64(a * (i % m) + j) * rlen + np.uint64(i // m) * ucols
 
 
-@njit(**_config.JIT)
-def input_transform_impl(m, x, v, pt, pl, th, cols, block):
+@njit(**_config.JIT, inline="always")  # into its ranged kernel, below
+def input_transform_impl(m, x, v, pt, pl, th, cols, block, start, stop):
     """``v[k, c, (n, u)] = (B^T d B)[k]`` for the ``a x a`` tile ``d`` of zero-padded ``x`` at
-    slot u (``a = m + 2``).
+    slot u (``a = m + 2``), for planes ``(c, n)`` ``start .. stop`` of ``nb * C``.
 
     ``x`` is (nb, C, H, W), ``v`` is (a * a, C, nb * (th + 1) * cols). Tile (ty, tx) starts at
     row ``m ty - pt``, column ``m tx - pl`` of ``x``; ``pt``/``pl`` may be negative.
@@ -166,8 +168,8 @@ def input_transform_impl(m, x, v, pt, pl, th, cols, block):
     rows = np.empty(m * a * (block * bands + 1) * cols, x.dtype)
     lo = max(0, pl)
     hi = min(wl, w + pl)
-    for p0 in range(0, planes, block):
-        held = min(block, planes - p0)  # planes in this block
+    for p0 in range(start, stop, block):
+        held = min(block, stop - p0)  # planes in this block
         for k in range(held):
             # Slots run over (c, n); x is stored (n, c).
             ci = (p0 + k) // nb
@@ -202,9 +204,10 @@ def input_transform_impl(m, x, v, pt, pl, th, cols, block):
             _bt(m, vf, out, stride_ka, rows, tile_rows, np.uint64(1), count)
 
 
-@njit(**_config.JIT)
-def clear_spare_slots_impl(v, th, cols):
-    """Zero the spare band and column of every plane of ``v``, (a * a, C, nb * (th + 1) * cols).
+@njit(**_config.JIT, inline="always")  # into its ranged kernel, below
+def clear_spare_slots_impl(v, th, cols, start, stop):
+    """Zero the spare band and column of planes ``start .. stop`` of the ``a * a * C * nb`` of
+    ``v``, (a * a, C, nb * (th + 1) * cols).
 
     The input transform fills them from the neighbouring rows and planes. The weight gradient
     multiplies them by zero gradient tiles, and an inf or NaN there would turn that zero into
@@ -213,7 +216,7 @@ def clear_spare_slots_impl(v, th, cols):
     vf = v.ravel()
     slots = (th + 1) * cols
     ucols = np.uint64(cols)
-    for p in range(np.uint64(vf.size // slots)):
+    for p in range(np.uint64(start), np.uint64(stop)):
         base = p * np.uint64(slots)
         for ty in range(np.uint64(th)):
             vf[base + ty * ucols + ucols - 1] = 0
@@ -221,9 +224,10 @@ def clear_spare_slots_impl(v, th, cols):
         vf[band : band + ucols] = 0
 
 
-@njit(**_config.JIT)
-def output_transform_impl(m, mm, bias, y, th, cols, block):
-    """``y[n, f]`` tile (ty, tx) = ``A^T mm[:, f, (n, u)] A + bias[f]``, cropped to (oh, ow).
+@njit(**_config.JIT, inline="always")  # into its ranged kernel, below
+def output_transform_impl(m, mm, bias, y, th, cols, block, start, stop):
+    """``y[n, f]`` tile (ty, tx) = ``A^T mm[:, f, (n, u)] A + bias[f]``, cropped to (oh, ow), for
+    planes ``(f, n)`` ``start .. stop`` of ``nb * F``.
 
     ``mm`` is (a * a, F, nb * (th + 1) * cols); the spare band and column of each plane are
     ignored.
@@ -241,8 +245,8 @@ def output_transform_impl(m, mm, bias, y, th, cols, block):
     um = np.uint64(m)
     down = np.empty(m * a * block * slots, y.dtype)
     half = np.empty(m * block * slots, y.dtype)
-    for p0 in range(0, planes, block):
-        held = min(block, planes - p0)
+    for p0 in range(start, stop, block):
+        held = min(block, stop - p0)
         count = np.uint64(held * slots)
         base = np.uint64(p0 * slots)
         # A^T down the columns: down[a i + j] = row i of the m x a half-transformed tiles.
@@ -272,9 +276,10 @@ def output_transform_impl(m, mm, bias, y, th, cols, block):
                             yf[o + um * tx] = half[h + tx] + bf
 
 
-@njit(**_config.JIT)
-def grad_transform_impl(m, gy, g, th, cols):
-    """``g[k, (n, u), f] = (A gy_tile A^T)[k]`` for the m x m tile of ``gy[n, f]`` at slot u.
+@njit(**_config.JIT, inline="always")  # into its ranged kernel, below
+def grad_transform_impl(m, gy, g, th, cols, start, stop):
+    """``g[k, (n, u), f] = (A gy_tile A^T)[k]`` for the m x m tile of ``gy[n, f]`` at slot u, for
+    samples ``start .. stop`` of ``nb``.
 
     ``gy`` is (nb, F, oh, ow), ``g`` is (a * a, nb * (th + 1) * cols, F): filters innermost, so
     the weight gradient's GEMMs are ``v @ g`` with neither operand transposed (faster in
@@ -295,7 +300,7 @@ def grad_transform_impl(m, gy, g, th, cols):
     count_m = np.uint64(m) * count
     d = np.empty(m * m * slots * f, gy.dtype)
     rows = np.empty(a * m * slots * f, gy.dtype)
-    for n in range(nb):
+    for n in range(start, stop):
         # d[m i + j] = gy[n, :, m ty + i, m tx + j] at slot (ty, tx), zero past the edges.
         d[:] = 0
         for i in range(m):
@@ -316,3 +321,85 @@ def grad_transform_impl(m, gy, g, th, cols):
         for i in range(a):
             out = np.uint64(a * i) * stride_k + base
             _a(m, gf, out, stride_k, rows, np.uint64(m * i) * count, count, count)
+
+
+# Each transform runs over a range of its planes (or samples) as a ranged kernel (workers.py), so
+# that a call splits them over numba's threads; the Python functions below make the split.
+
+
+def input_transform(m, x, v, pt, pl, th, cols, block) -> None:
+    """:func:`input_transform_impl` over all ``nb * C`` planes of ``x``, split over threads."""
+    planes = x.shape[0] * x.shape[1]
+    kernel = input_transform_kernel(x.dtype.type)
+    workers.split(kernel, planes, planes, m, pt, pl, th, cols, block, x, v)
+
+
+def clear_spare_slots(v, th, cols) -> None:
+    """:func:`clear_spare_slots_impl` over all planes of ``v``, split over threads."""
+    planes = v.size // ((th + 1) * cols)
+    workers.split(clear_spare_slots_kernel(v.dtype.type), planes, planes, th, cols, v)
+
+
+def output_transform(m, mm, bias, y, th, cols, block) -> None:
+    """:func:`output_transform_impl` over all ``nb * F`` planes of ``y``, split over threads."""
+    planes = y.shape[0] * y.shape[1]
+    kernel = output_transform_kernel(y.dtype.type)
+    workers.split(kernel, planes, planes, m, th, cols, block, mm, bias, y)
+
+
+def grad_transform(m, gy, g, th, cols) -> None:
+    """:func:`grad_transform_impl` over all ``nb`` samples of ``gy``, split over threads."""
+    n = gy.shape[0]
+    workers.split(grad_transform_kernel(gy.dtype.type), n, n, m, th, cols, gy, g)
+
+
+@functools.cache
+def input_transform_kernel(dtype):
+    """Block ``lo, hi, m, pt, pl, th, cols, block, x, v``."""
+
+    @cfunc(workers.SIGNATURE, **_config.JIT)
+    def kernel(b):
+        x, at = workers.unpack(b, 8, 4, dtype)
+        v, _ = workers.unpack(b, at, 3, dtype)
+        input_transform_impl(b[2], x, v, b[3], b[4], b[5], b[6], b[7], b[0], b[1])
+
+    return kernel
+
+
+@functools.cache
+def clear_spare_slots_kernel(dtype):
+    """Block ``lo, hi, th, cols, v``."""
+
+    @cfunc(workers.SIGNATURE, **_config.JIT)
+    def kernel(b):
+        v, _ = workers.unpack(b, 4, 3, dtype)
+        clear_spare_slots_impl(v, b[2], b[3], b[0], b[1])
+
+    return kernel
+
+
+@functools.cache
+def output_transform_kernel(dtype):
+    """Block ``lo, hi, m, th, cols, block, mm, bias, y``."""
+
+    @cfunc(workers.SIGNATURE, **_config.JIT)
+    def kernel(b):
+        mm, at = workers.unpack(b, 6, 3, dtype)
+        bias, at = workers.unpack(b, at, 1, dtype)
+        y, _ = workers.unpack(b, at, 4, dtype)
+        output_transform_impl(b[2], mm, bias, y, b[3], b[4], b[5], b[0], b[1])
+
+    return kernel
+
+
+@functools.cache
+def grad_transform_kernel(dtype):
+    """Block ``lo, hi, m, th, cols, gy, g``."""
+
+    @cfunc(workers.SIGNATURE, **_config.JIT)
+    def kernel(b):
+        gy, at = workers.unpack(b, 5, 4, dtype)
+        g, _ = workers.unpack(b, at, 3, dtype)
+        grad_transform_impl(b[2], gy, g, b[3], b[4], b[0], b[1])
+
+    return kernel

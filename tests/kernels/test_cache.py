@@ -47,15 +47,31 @@ loss, total, p = cross_entropy.forward(np.ones((2, 3), np.float32), safe, valid)
 cross_entropy.backward(p, safe, valid.astype(np.float32))
 seconds = time.perf_counter() - start
 stats = {}
+# the ranged kernels (workers.py) and their runner: cfuncs, loaded or compiled when first made
+ranged = {
+    "direct._ranged_forward": k.direct._ranged_forward(np.float32),
+    "direct._ranged_backward_weight": k.direct._ranged_backward_weight(np.float32),
+    "winograd._ranged_correlate": k.winograd._ranged_correlate(),
+    "winograd._ranged_weight": k.winograd._ranged_weight(),
+    "gemm.serial_kernel": k.gemm.serial_kernel(),
+    **{
+        f"winograd_tiles.{name}_kernel": getattr(k.winograd_tiles, f"{name}_kernel")(np.float32)
+        for name in ("input_transform", "clear_spare_slots", "output_transform", "grad_transform")
+    },
+    "workers._runner": k.workers._runner(),
+}
+for name, kernel in ranged.items():
+    stats[f"autodiff.kernels.{name}_impl"] = [kernel.cache_hits, 1 - kernel.cache_hits]
 for module in (
     "im2col", "direct", "winograd_tiles", "pool", "depthwise", "axpby", "elementwise", "batchnorm",
     "_ranges", "cross_entropy", "gemm",
 ):
     module = f"autodiff.kernels.{module}"
     for name, f in vars(importlib.import_module(module)).items():
-        if isinstance(f, Dispatcher):
+        if isinstance(f, Dispatcher):  # those called from Python (not only inside cfuncs)
             hits, misses = f.stats.cache_hits, f.stats.cache_misses
-            stats[f"{module}.{name}"] = [sum(hits.values()), sum(misses.values())]
+            if hits or misses:
+                stats[f"{module}.{name}"] = [sum(hits.values()), sum(misses.values())]
 print(json.dumps({"seconds": seconds, "stats": stats}))
 """
 

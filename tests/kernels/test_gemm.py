@@ -14,6 +14,15 @@ def _float64_product(u, v):
     return np.matmul(u.astype(np.float64), v.astype(np.float64))
 
 
+def _serial(u, v, out, accumulate=False):
+    """What ``gemm.product`` runs in a numba kernel (its operands prepared in Python here)."""
+    gemm._matmul(*gemm._operands(u, v, out), accumulate)
+    return out
+
+
+PRODUCTS = {"threads": gemm.matmul, "serial": _serial}
+
+
 def _transposed(a):
     """``a``'s values in a view whose last two axes are swapped in memory: columns contiguous."""
     return np.ascontiguousarray(a.transpose(0, 2, 1)).transpose(0, 2, 1)
@@ -31,8 +40,8 @@ def _transposed(a):
         (2, 0, 5, 3),  # no rows
     ],
 )
-@pytest.mark.parametrize("threads", [True, False])
-def test_products_match_float64_with_any_strides(p, m, k, n, threads):
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_products_match_float64_with_any_strides(p, m, k, n, product):
     rng = np.random.default_rng(0)
     u = rng.standard_normal((p, m, k)).astype(np.float32)
     v = rng.standard_normal((p, k, n)).astype(np.float32)
@@ -42,21 +51,21 @@ def test_products_match_float64_with_any_strides(p, m, k, n, threads):
     views.append((u[:, ::-1], v, expected[:, ::-1]))  # a negative stride
     for u_in, v_in, want in views:
         out = np.full((p, m, n), 7.0, np.float32)
-        assert gemm.matmul(u_in, v_in, out, threads=threads) is out
+        assert PRODUCTS[product](u_in, v_in, out) is out
         np.testing.assert_allclose(out, want, **tolerance)
     out = _transposed(np.zeros((p, m, n), np.float32))  # rows of out not contiguous
-    gemm.matmul(u, v, out, threads=threads)
+    PRODUCTS[product](u, v, out)
     np.testing.assert_allclose(out, expected, **tolerance)
 
 
-@pytest.mark.parametrize("threads", [True, False])
-def test_accumulate_adds_to_out_and_a_view_of_out_leaves_the_rest(threads):
+@pytest.mark.parametrize("product", PRODUCTS)
+def test_accumulate_adds_to_out_and_a_view_of_out_leaves_the_rest(product):
     rng = np.random.default_rng(1)
     u = rng.standard_normal((3, 19, 300)).astype(np.float32)
     v = rng.standard_normal((3, 300, 70)).astype(np.float32)
     start = rng.standard_normal((3, 19, 80)).astype(np.float32)
     out = start.copy()
-    gemm.matmul(u, v, out[..., :70], accumulate=True, threads=threads)
+    PRODUCTS[product](u, v, out[..., :70], accumulate=True)
     np.testing.assert_allclose(out[..., :70], start[..., :70] + _float64_product(u, v), atol=1e-3)
     assert (out[..., 70:] == start[..., 70:]).all()
 
