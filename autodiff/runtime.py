@@ -4,20 +4,18 @@
 tuning, no BLAS thread limit that could slow another thread's work. The settings
 (``python -m benchmarks.tuning spin one_pool malloc`` measures what each one buys):
 
-``spin`` (on by default, Linux)
-    numba's idle OpenMP workers spin :data:`SPIN_COUNT` times before they sleep (libgomp's
-    ``GOMP_SPINCOUNT``; False keeps libgomp's default, an int sets that count): sleeping
-    workers take tens of microseconds to wake for each parallel kernel, and workers spinning
-    long (libgomp's default: milliseconds) hold the cores that Winograd's threads and the next
-    kernels need.
-    libgomp reads the count once, when it is loaded, so autodiff loads it on import (starting
-    no thread) with ``GOMP_SPINCOUNT`` in the environment meanwhile, then restores the
+``spin`` (off by default)
+    numba's idle OpenMP workers spin :data:`SPIN_COUNT` times (or a count given) before they
+    sleep, instead of libgomp's default of a few milliseconds: they then leave the cores sooner
+    to other programs, at the cost of waking more often (tens of microseconds each). Since all
+    of a step's parallel work runs on numba's threads, the default is as fast or faster (LeNet-5,
+    MLP and ResNet-18 steps: ``python -m benchmarks.tuning spin``).
+    libgomp reads the count (``GOMP_SPINCOUNT``) once, when it is loaded, so autodiff loads it
+    (starting no thread) with the variable in the environment meanwhile, then restores the
     environment: child processes do not see it, and numba's omp layer uses the libgomp loaded.
-    torch imported afterwards shares that libgomp (one OpenMP runtime for both) and its count.
-    It can change only before libgomp loads (:func:`configure` raises after that). Not set when
-    the environment has ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` (yours win) or when libgomp
-    was loaded before ``import autodiff`` (by torch, for one: torch keeps its runtime, numba
-    loads the system's; run with ``GOMP_SPINCOUNT=1000`` in the environment for the count).
+    torch imported afterwards shares that libgomp and its count. It can change only before
+    libgomp loads (:func:`configure` raises after that, and ``AUTODIFF_RUNTIME`` warns); your
+    own ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` is the other way to set it.
 ``one_pool`` (on by default)
     autodiff's matrix products run OpenBLAS's jobs on numba's threads (OpenBLAS's threads
     callback, installed for the duration of each product only: ``autodiff.kernels.blas``), so a
@@ -46,10 +44,6 @@ Change them with :func:`configure` or, before ``import autodiff``, the environme
 ``AUTODIFF_RUNTIME``, e.g. ``AUTODIFF_RUNTIME="spin=off,malloc=on,buffers=off"`` (``spin``
 also takes a count: ``spin=20000``). :func:`describe` prints the thread pools and the settings
 in force.
-
-Independently of these settings, Winograd's and the direct convolutions hold BLAS to one thread
-while autodiff's worker threads split their batch (``autodiff.kernels.workers``), for the
-duration of that call only.
 """
 
 import ctypes
@@ -67,9 +61,9 @@ from autodiff.kernels import _config, blas
 from autodiff.kernels import buffers as buffer_kernels
 from autodiff.kernels import winograd as winograd_kernels
 
-#: Spins of numba's idle OpenMP workers before they sleep, for ``spin=True`` (tens of
-#: microseconds): long enough to catch the next kernel of a small network, short enough to leave
-#: the cores to Winograd's threads (``python -m benchmarks.tuning spin_count``).
+#: Spins of numba's idle OpenMP workers before they sleep, for ``spin=True``: tens of
+#: microseconds, long enough to catch the next kernel of a small network
+#: (``python -m benchmarks.tuning spin_count``).
 SPIN_COUNT = 1000
 #: glibc: blocks from this size up are mapped on their own (glibc's own ceiling for its sliding
 #: threshold), and free memory at the top of the heap beyond the trim threshold is returned.
@@ -343,19 +337,15 @@ def parse(text: str) -> dict:
 
 
 def _from_environment() -> None:
-    """Apply the defaults and ``AUTODIFF_RUNTIME`` (called once, when autodiff is imported).
+    """Apply ``AUTODIFF_RUNTIME`` (called once, when autodiff is imported).
 
-    A spin count that cannot be set (libgomp loaded already, or absent) is left as it is: with
-    a warning if ``AUTODIFF_RUNTIME`` asked for it, silently for the default.
+    A spin count that cannot be set (libgomp loaded already, or absent) is left as it is, with a
+    warning.
     """
     kwargs = parse(os.environ.get(ENV, ""))
-    user_policy = "OMP_WAIT_POLICY" in os.environ or "GOMP_SPINCOUNT" in os.environ
-    default = not user_policy and sys.platform.startswith("linux")
-    asked = "spin" in kwargs
-    spin = kwargs.pop("spin", default)
+    spin = kwargs.pop("spin", None)
     configure(**kwargs)
     try:
         configure(spin=spin)
     except RuntimeError as exc:
-        if asked:
-            warnings.warn(f"{ENV}: {exc}", RuntimeWarning, stacklevel=2)
+        warnings.warn(f"{ENV}: {exc}", RuntimeWarning, stacklevel=2)

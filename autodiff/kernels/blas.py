@@ -15,9 +15,9 @@ products elsewhere in the program keep OpenBLAS's workers), when:
 
 Otherwise products run on OpenBLAS's own workers, as in plain numpy.
 
-:func:`one_thread` is how autodiff's worker threads (``workers.py``) hold BLAS to one thread
-while they split a batch. That limit is process-wide while it lasts: BLAS calls from other
-threads of the program meanwhile run on one thread too.
+:func:`one_thread` holds BLAS to one thread for products too thin to gain from more (Winograd's
+filter transforms). That limit is process-wide while it lasts: BLAS calls from other threads of
+the program meanwhile run on one thread too.
 """
 
 import ctypes

@@ -8,8 +8,8 @@ holds one range and the call's arguments as integers (:func:`blocks` writes them
 through one parallel ``cfunc`` that calls the kernel's address, so:
 
 * the work runs on the same threads as numba's parallel kernels and BLAS's jobs
-  (``blas_threads.py``): one pool, whose idle threads spin briefly and so answer within
-  microseconds, where waking Python threads cost tens of microseconds per call;
+  (``blas_threads.py``): one pool, whose idle threads spin a while before they sleep and so
+  answer within microseconds, where waking Python threads cost tens of microseconds per call;
 * one parallel build serves every kernel, and each kernel is a serial build: numba's parallel
   build of the same loop took twice as long to compile, on every machine's first run.
 
