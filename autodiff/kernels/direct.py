@@ -17,9 +17,8 @@ zero weights to multiples of ``FB`` and ``TB`` (``_pack_weights``).
 
 This is the fast path for small convolutions, where a GEMM only ``C * kh * kw`` deep runs far
 below the BLAS peak (``supports`` says when). Each kernel is a serial loop over a range of
-chunks, and autodiff's worker threads run one range each (``workers.py``): numba's parallel
-build of these loops took twice as long to compile, on every machine's first run, and ran a
-LeNet-5 step (five of these calls) about 0.5 ms faster (2.0 against 2.5 ms at batch 64).
+chunks, run one range per numba thread as a ranged kernel (``workers.py``): numba's parallel
+build of these loops took twice as long to compile, on every machine's first run.
 
 Shapes follow ``conv2d_forward``: ``x (N, C, H, W)``, ``w (F, C // groups, kh, kw)``,
 ``y (N, F, oh, ow)``; padding is ``(top, bottom, left, right)``, dilation ``(dh, dw)``. Filter

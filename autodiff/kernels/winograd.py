@@ -47,10 +47,10 @@ Gradients reuse the same pieces:
 On the register tile (float32, AVX-512), the batch is split into one contiguous range per thread
 (``workers.py``), and each thread runs the whole pipeline on its range, chunked so that one
 transformed buffer stays about cache-sized (``_chunk``), in buffers kept from call to call
-(``_scratch``). Otherwise the products go to BLAS from Python, and each stage of a chunk is split
-over the threads in turn. The tile kernels (``winograd_tiles.py``) are generic over
-float32/float64 and multiply only by small integers (exact); the fractions of ``G`` are applied
-in float64.
+(``_scratch``). Otherwise (float64, or no AVX-512) the same pipeline runs in Python, which can
+call BLAS, one range per Python thread (``workers.split_in_python``). The tile kernels
+(``winograd_tiles.py``) are generic over float32/float64 and multiply only by small integers
+(exact); the fractions of ``G`` are applied in float64.
 
 Accuracy decides which tile sizes run by default. F(2x2)'s transforms only add and subtract, so
 its float32 error stays near im2col's, within twice torch's (``F2``, on). F(4x4)'s points +-2
@@ -63,17 +63,17 @@ import functools
 import numpy as np
 from numba import cfunc, njit
 
-from . import _config, blas, buffers, gemm, workers
+from . import _config, buffers, gemm, workers
 from ._checks import ConvGeometry
 from .blas import one_thread
 from .winograd_tiles import (
-    clear_spare_slots,
+    clear_spare_slots_impl,
     clear_spare_slots_kernel,
-    grad_transform,
+    grad_transform_impl,
     grad_transform_kernel,
-    input_transform,
+    input_transform_impl,
     input_transform_kernel,
-    output_transform,
+    output_transform_impl,
     output_transform_kernel,
 )
 
@@ -160,9 +160,8 @@ class Winograd:
             workers.run(_ranged_weight(), blocks)
             gu = gus.sum(axis=0)
         else:
-            gu = np.zeros((pos, c, f), x.dtype)
-            v_buf, g_buf = _scratch(1, v_size, x.dtype)[0], _scratch(1, g_size, x.dtype)[0]
-            _weight_stages(x, gy, gu, v_buf, g_buf, *setup)
+            run = functools.partial(_weight_stages, x, gy, (pos, c, f), v_size, g_size, *setup)
+            gu = sum(workers.split_in_python(run, n, -(-n // chunk)))
         # gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in float64 as filter_transform
         gw = _small_product(self.gg.T, gu.reshape(pos, c * f).astype(np.float64)).reshape(9, c, f)
         return np.ascontiguousarray(gw.transpose(2, 1, 0).reshape(f, c, 3, 3), dtype=x.dtype)
@@ -213,8 +212,8 @@ class Winograd:
             blocks = workers.blocks(bounds, *setup, *addresses, u, x, bias, y, *scratch)
             workers.run(_ranged_correlate(), blocks)
         else:
-            v_buf, m_buf = _scratch(1, v_size, x.dtype)[0], _scratch(1, m_size, x.dtype)[0]
-            _correlate_stages(u, x, bias, y, v_buf, m_buf, *setup)
+            run = functools.partial(_correlate_stages, u, x, bias, y, v_size, m_size, *setup)
+            workers.split_in_python(run, n, -(-n // chunk))
         return y
 
 
@@ -248,40 +247,45 @@ F4 = Winograd(
 
 # The pipelines on the tile (``_ranged_*``) run a range of samples each, so that a chunk's buffers
 # stay in one thread's cache, and call the transforms and the tile through their addresses
-# (``workers.invoke``), so that each is compiled once. Without the tile (``*_stages``), Python
-# calls BLAS, and runs each stage split over the threads.
+# (``workers.invoke``), so that each is compiled once. Without the tile (``*_stages``), the same
+# pipeline runs in Python, to call BLAS, on Python threads (``workers.split_in_python``).
 
 
-def _correlate_stages(u, x, bias, y, v_buf, m_buf, m, chunk, top, left, th, cols, block):
-    """``y`` (N, F, oh, ow) per chunk of ``chunk`` samples: ``v = B^T d B``, ``out = u @ v``
-    through BLAS, then ``y = A^T out A + bias``; ``v`` and ``out`` in the flat buffers."""
+def _correlate_stages(u, x, bias, y, v_size, m_size, m, chunk, top, left, th, cols, block, lo, hi):
+    """``y[lo:hi]`` per chunk of ``chunk`` samples: ``v = B^T d B``, ``out = u @ v`` through BLAS,
+    then ``y = A^T out A + bias``; ``v`` and ``out`` in flat buffers of these sizes."""
     pos, f, c = u.shape
     tiles = (th + 1) * cols
-    for n0 in range(0, x.shape[0], chunk):
-        nb = min(chunk, x.shape[0] - n0)
+    v_buf, m_buf = np.empty(v_size, x.dtype), np.empty(m_size, x.dtype)
+    for n0 in range(lo, hi, chunk):
+        nb = min(chunk, hi - n0)
         # Flat buffers sliced then reshaped, so a short last chunk is still C-contiguous.
         v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
-        input_transform(m, x[n0 : n0 + nb], v, top, left, th, cols, block)
+        input_transform_impl(m, x[n0 : n0 + nb], v, top, left, th, cols, block, 0, nb * c)
         prod = m_buf[: pos * f * nb * tiles].reshape(pos, f, nb * tiles)
         used = nb * tiles - cols  # the last sample's spare band holds no tile
-        blas.matmul(u, v[..., :used], out=prod[..., :used])
-        output_transform(m, prod, bias, y[n0 : n0 + nb], th, cols, block)
+        np.matmul(u, v[..., :used], out=prod[..., :used])
+        output_transform_impl(m, prod, bias, y[n0 : n0 + nb], th, cols, block, 0, nb * f)
 
 
-def _weight_stages(x, gy, gu, v_buf, g_buf, m, chunk, top, left, th, cols, block):
-    """``gu (a*a, C, F) += v @ (A gy A^T)`` over the tiles of every chunk of ``chunk``
-    samples, the products through BLAS."""
-    pos, c, f = gu.shape
+def _weight_stages(x, gy, gu_shape, v_size, g_size, m, chunk, top, left, th, cols, block, lo, hi):
+    """``gu (a*a, C, F) = sum v @ (A gy A^T)`` over the tiles of samples ``lo .. hi``, per chunk
+    of ``chunk`` samples, the products through BLAS."""
+    pos, c, f = gu_shape
     tiles = (th + 1) * cols
-    for n0 in range(0, x.shape[0], chunk):
-        nb = min(chunk, x.shape[0] - n0)
+    gu = np.zeros(gu_shape, x.dtype)
+    part = np.empty_like(gu)  # each chunk's product, before the sum
+    v_buf, g_buf = np.empty(v_size, x.dtype), np.empty(g_size, x.dtype)
+    for n0 in range(lo, hi, chunk):
+        nb = min(chunk, hi - n0)
         v = v_buf[: pos * c * nb * tiles].reshape(pos, c, nb * tiles)
-        input_transform(m, x[n0 : n0 + nb], v, top, left, th, cols, block)
-        clear_spare_slots(v, th, cols)
+        input_transform_impl(m, x[n0 : n0 + nb], v, top, left, th, cols, block, 0, nb * c)
+        clear_spare_slots_impl(v, th, cols, 0, pos * c * nb)
         g = g_buf[: pos * f * nb * tiles].reshape(pos, nb * tiles, f)
-        grad_transform(m, gy[n0 : n0 + nb], g, th, cols)
+        grad_transform_impl(m, gy[n0 : n0 + nb], g, th, cols, 0, nb)
         used = nb * tiles - cols
-        gu += blas.matmul(v[..., :used], g[:, :used])
+        gu += np.matmul(v[..., :used], g[:, :used], out=part)
+    return gu
 
 
 @functools.cache

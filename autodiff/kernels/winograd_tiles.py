@@ -323,34 +323,8 @@ def grad_transform_impl(m, gy, g, th, cols, start, stop):
             _a(m, gf, out, stride_k, rows, np.uint64(m * i) * count, count, count)
 
 
-# Each transform runs over a range of its planes (or samples) as a ranged kernel (workers.py), so
-# that a call splits them over numba's threads; the Python functions below make the split.
-
-
-def input_transform(m, x, v, pt, pl, th, cols, block) -> None:
-    """:func:`input_transform_impl` over all ``nb * C`` planes of ``x``, split over threads."""
-    planes = x.shape[0] * x.shape[1]
-    kernel = input_transform_kernel(x.dtype.type)
-    workers.split(kernel, planes, planes, m, pt, pl, th, cols, block, x, v)
-
-
-def clear_spare_slots(v, th, cols) -> None:
-    """:func:`clear_spare_slots_impl` over all planes of ``v``, split over threads."""
-    planes = v.size // ((th + 1) * cols)
-    workers.split(clear_spare_slots_kernel(v.dtype.type), planes, planes, th, cols, v)
-
-
-def output_transform(m, mm, bias, y, th, cols, block) -> None:
-    """:func:`output_transform_impl` over all ``nb * F`` planes of ``y``, split over threads."""
-    planes = y.shape[0] * y.shape[1]
-    kernel = output_transform_kernel(y.dtype.type)
-    workers.split(kernel, planes, planes, m, th, cols, block, mm, bias, y)
-
-
-def grad_transform(m, gy, g, th, cols) -> None:
-    """:func:`grad_transform_impl` over all ``nb`` samples of ``gy``, split over threads."""
-    n = gy.shape[0]
-    workers.split(grad_transform_kernel(gy.dtype.type), n, n, m, th, cols, gy, g)
+# Each transform runs over a range of its planes (or samples) as a ranged kernel (workers.py), which
+# Winograd's pipeline on the register tile calls on its own thread's chunk.
 
 
 @functools.cache

@@ -20,10 +20,17 @@ another links the callee's code into the caller, where numba optimises and compi
 The calling thread takes the first range itself, as in any numba parallel kernel. As with those,
 a process forked after numba's OpenMP threads started cannot use them (numba stops it with a
 message); autodiff's own worker processes start from a fork server.
+
+Work that calls BLAS between its kernels (Winograd without the register tile) cannot run on
+numba's threads, numba code having no BLAS to call: :func:`split_in_python` runs its ranges on a
+small pool of Python threads instead, BLAS held to one thread meanwhile.
 """
 
 import ctypes
 import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -34,6 +41,7 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import populate_array
 
 from ._config import JIT
+from .blas import one_thread
 
 #: The C signature of a ranged kernel: ``void kernel(int64 *block)``.
 SIGNATURE = types.void(types.CPointer(types.int64))
@@ -172,3 +180,42 @@ def _runner():
             _call(kernel, first + np.intp(i) * width * 8)  # 8 bytes per entry
 
     return run_blocks
+
+
+def split_in_python(run, n: int, parts: int) -> list:
+    """``[run(lo, hi), ...]`` over :func:`ranges` of ``range(n)``, each on a thread of a pool of
+    Python threads while the caller waits (one range: on the caller), BLAS on one thread."""
+    bounds = ranges(n, parts)
+    if len(bounds) == 1:
+        return [run(0, n)]
+    pool = _python_pool(len(bounds))
+    with one_thread():
+        runs = [pool.submit(run, lo, hi) for lo, hi in bounds]
+        return [r.result() for r in runs]
+
+
+def _python_pool(size: int) -> ThreadPoolExecutor:
+    """The pool of Python threads, grown to at least ``size``, created on first use."""
+    global _POOL, _POOL_SIZE
+    with _LOCK:
+        if _POOL is None or size > _POOL_SIZE:
+            _POOL = ThreadPoolExecutor(size, thread_name_prefix="autodiff-worker")
+            _POOL_SIZE = size
+        return _POOL
+
+
+_POOL = None
+_POOL_SIZE = 0
+_LOCK = threading.Lock()
+
+
+def _forget_pool() -> None:
+    """In a forked child: the parent's Python threads do not exist there (and a lock one of them
+    held stays held), so start afresh."""
+    global _POOL, _POOL_SIZE, _LOCK
+    _POOL, _POOL_SIZE = None, 0
+    _LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)

@@ -1,5 +1,7 @@
-"""Ranged kernels on numba's threads: ranges, blocks, running; the direct convolution on 1 to 3
-threads."""
+"""Ranged kernels on numba's threads: ranges, blocks, running; ranges on Python threads; the direct
+convolution on 1 to 3 threads."""
+
+import threading
 
 import numba
 import numpy as np
@@ -62,6 +64,31 @@ def test_run_calls_the_kernel_once_per_block_on_numbas_threads(threads):
     # each range ran on one thread, and the ranges on different threads
     assert [len(set(ids[lo:hi])) for lo, hi in ranges] == [1] * len(ranges)
     assert len({ids[lo] for lo, _ in ranges}) == len(ranges)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_split_in_python_runs_the_ranges_in_order_on_python_threads(monkeypatch, threads):
+    monkeypatch.setattr(workers.numba, "get_num_threads", lambda: threads)
+    caller = threading.get_ident()
+    got = workers.split_in_python(lambda lo, hi: (lo, hi, threading.get_ident()), 10, 4)
+    assert [(lo, hi) for lo, hi, _ in got] == workers.ranges(10, 4)
+    if threads == 1:  # no thread to wake
+        assert got[0][2] == caller
+    else:  # the pool's threads; the caller waits
+        assert caller not in {ident for _, _, ident in got}
+
+
+def test_an_error_in_a_python_thread_reaches_the_caller_and_the_pool_still_works(monkeypatch):
+    monkeypatch.setattr(workers.numba, "get_num_threads", lambda: 2)
+
+    def run(lo, hi):
+        if lo == 0:
+            raise ValueError("range 0")
+        return hi
+
+    with pytest.raises(ValueError, match="range 0"):
+        workers.split_in_python(run, 4, 2)
+    assert workers.split_in_python(lambda lo, hi: hi - lo, 4, 2) == [2, 2]
 
 
 def test_direct_convolution_gives_the_same_result_on_one_to_three_threads(monkeypatch):
