@@ -160,7 +160,7 @@ class Winograd:
             workers.run(_ranged_weight(), blocks)
             gu = gus.sum(axis=0)
         else:
-            run = functools.partial(_weight_stages, x, gy, (pos, c, f), v_size, g_size, *setup)
+            run = functools.partial(_weight_in_python, x, gy, (pos, c, f), v_size, g_size, *setup)
             gu = sum(workers.split_in_python(run, n, -(-n // chunk)))
         # gw[f, c, r, s] = sum_k (G ⊗ G)[k, 3 r + s] gu[k, c, f], in float64 as filter_transform
         gw = _small_product(self.gg.T, gu.reshape(pos, c * f).astype(np.float64)).reshape(9, c, f)
@@ -212,7 +212,7 @@ class Winograd:
             blocks = workers.blocks(bounds, *setup, *addresses, u, x, bias, y, *scratch)
             workers.run(_ranged_correlate(), blocks)
         else:
-            run = functools.partial(_correlate_stages, u, x, bias, y, v_size, m_size, *setup)
+            run = functools.partial(_correlate_in_python, u, x, bias, y, v_size, m_size, *setup)
             workers.split_in_python(run, n, -(-n // chunk))
         return y
 
@@ -247,11 +247,13 @@ F4 = Winograd(
 
 # The pipelines on the tile (``_ranged_*``) run a range of samples each, so that a chunk's buffers
 # stay in one thread's cache, and call the transforms and the tile through their addresses
-# (``workers.invoke``), so that each is compiled once. Without the tile (``*_stages``), the same
-# pipeline runs in Python, to call BLAS, on Python threads (``workers.split_in_python``).
+# (``workers.invoke``), so that each is compiled once. Without the tile (``*_in_python``), the
+# same pipeline runs in Python, to call BLAS, on Python threads (``workers.split_in_python``).
 
 
-def _correlate_stages(u, x, bias, y, v_size, m_size, m, chunk, top, left, th, cols, block, lo, hi):
+def _correlate_in_python(
+    u, x, bias, y, v_size, m_size, m, chunk, top, left, th, cols, block, lo, hi
+):
     """``y[lo:hi]`` per chunk of ``chunk`` samples: ``v = B^T d B``, ``out = u @ v`` through BLAS,
     then ``y = A^T out A + bias``; ``v`` and ``out`` in flat buffers of these sizes."""
     pos, f, c = u.shape
@@ -268,7 +270,9 @@ def _correlate_stages(u, x, bias, y, v_size, m_size, m, chunk, top, left, th, co
         output_transform_impl(m, prod, bias, y[n0 : n0 + nb], th, cols, block, 0, nb * f)
 
 
-def _weight_stages(x, gy, gu_shape, v_size, g_size, m, chunk, top, left, th, cols, block, lo, hi):
+def _weight_in_python(
+    x, gy, gu_shape, v_size, g_size, m, chunk, top, left, th, cols, block, lo, hi
+):
     """``gu (a*a, C, F) = sum v @ (A gy A^T)`` over the tiles of samples ``lo .. hi``, per chunk
     of ``chunk`` samples, the products through BLAS."""
     pos, c, f = gu_shape

@@ -2,6 +2,9 @@
 the im2col path, a direct loop and torch, over shapes with partial tiles, every padding, batch
 chunking and the split of the batch over worker threads."""
 
+import multiprocessing
+import os
+
 import numpy as np
 import pytest
 
@@ -254,3 +257,31 @@ def test_against_torch(case, tile):
     np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(gx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(gw, wt.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def _forward_in_child(queue):
+    case = CASES[3]
+    x, w, b, _ = make(case)
+    queue.put(winograd_module.F4.forward(x, w, b, geometry(case)))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_gets_its_own_python_threads(monkeypatch):
+    # In float64 the pipeline runs on Python threads (workers.split_in_python). The parent's
+    # pool is started (two threads, one sample per chunk); a child forked afterwards must not
+    # wait on those threads, which it does not have (it hung before).
+    monkeypatch.setattr(workers.numba, "get_num_threads", lambda: 2)
+    monkeypatch.setattr(winograd_module, "_TILE_BUFFER_BYTES", 1)
+    monkeypatch.setattr(workers, "_POOL", None)
+    monkeypatch.setattr(workers, "_POOL_SIZE", 0)
+    case = CASES[3]
+    x, w, b, _ = make(case)
+    expected = winograd_module.F4.forward(x, w, b, geometry(case))
+    assert workers._POOL is not None
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_forward_in_child, args=(queue,))
+    child.start()
+    np.testing.assert_array_equal(queue.get(timeout=60), expected)
+    child.join(timeout=60)
+    assert child.exitcode == 0
