@@ -153,8 +153,8 @@ class Winograd:
             bounds = workers.ranges(n, -(-n // chunk))
             gus = np.zeros((len(bounds), pos, c, f), x.dtype)  # one sum per range
             scratch = _scratch(len(bounds), v_size, x.dtype), _scratch(len(bounds), g_size, x.dtype)
-            stages = input_transform_kernel(np.float32), clear_spare_slots_kernel(np.float32)
-            stages += grad_transform_kernel(np.float32), gemm.serial_kernel()
+            stages = input_transform_kernel(), clear_spare_slots_kernel()
+            stages += grad_transform_kernel(), gemm.serial_kernel()
             addresses = [stage.address for stage in stages]
             blocks = workers.blocks(bounds, *setup, *addresses, x, gy, list(gus), *scratch)
             workers.run(_ranged_weight(), blocks)
@@ -207,7 +207,7 @@ class Winograd:
         if gemm.takes(x.dtype):
             bounds = workers.ranges(n, -(-n // chunk))
             scratch = _scratch(len(bounds), v_size, x.dtype), _scratch(len(bounds), m_size, x.dtype)
-            stages = input_transform_kernel(np.float32), output_transform_kernel(np.float32)
+            stages = input_transform_kernel(), output_transform_kernel()
             addresses = [stage.address for stage in (*stages, gemm.serial_kernel())]
             blocks = workers.blocks(bounds, *setup, *addresses, u, x, bias, y, *scratch)
             workers.run(_ranged_correlate(), blocks)

@@ -323,57 +323,57 @@ def grad_transform_impl(m, gy, g, th, cols, start, stop):
             _a(m, gf, out, stride_k, rows, np.uint64(m * i) * count, count, count)
 
 
-# Each transform runs over a range of its planes (or samples) as a ranged kernel (workers.py), which
-# Winograd's pipeline on the register tile calls on its own thread's chunk.
+# Each transform runs over a range of its planes (or samples) as a ranged kernel (workers.py), in
+# float32, which Winograd's pipeline on the register tile calls on its own thread's chunk.
 
 
 @functools.cache
-def input_transform_kernel(dtype):
+def input_transform_kernel():
     """Block ``lo, hi, m, pt, pl, th, cols, block, x, v``."""
 
     @cfunc(workers.SIGNATURE, **_config.JIT)
     def kernel(b):
-        x, at = workers.unpack(b, 8, 4, dtype)
-        v, _ = workers.unpack(b, at, 3, dtype)
+        x, at = workers.unpack(b, 8, 4, np.float32)
+        v, _ = workers.unpack(b, at, 3, np.float32)
         input_transform_impl(b[2], x, v, b[3], b[4], b[5], b[6], b[7], b[0], b[1])
 
     return kernel
 
 
 @functools.cache
-def clear_spare_slots_kernel(dtype):
+def clear_spare_slots_kernel():
     """Block ``lo, hi, th, cols, v``."""
 
     @cfunc(workers.SIGNATURE, **_config.JIT)
     def kernel(b):
-        v, _ = workers.unpack(b, 4, 3, dtype)
+        v, _ = workers.unpack(b, 4, 3, np.float32)
         clear_spare_slots_impl(v, b[2], b[3], b[0], b[1])
 
     return kernel
 
 
 @functools.cache
-def output_transform_kernel(dtype):
+def output_transform_kernel():
     """Block ``lo, hi, m, th, cols, block, mm, bias, y``."""
 
     @cfunc(workers.SIGNATURE, **_config.JIT)
     def kernel(b):
-        mm, at = workers.unpack(b, 6, 3, dtype)
-        bias, at = workers.unpack(b, at, 1, dtype)
-        y, _ = workers.unpack(b, at, 4, dtype)
+        mm, at = workers.unpack(b, 6, 3, np.float32)
+        bias, at = workers.unpack(b, at, 1, np.float32)
+        y, _ = workers.unpack(b, at, 4, np.float32)
         output_transform_impl(b[2], mm, bias, y, b[3], b[4], b[5], b[0], b[1])
 
     return kernel
 
 
 @functools.cache
-def grad_transform_kernel(dtype):
+def grad_transform_kernel():
     """Block ``lo, hi, m, th, cols, gy, g``."""
 
     @cfunc(workers.SIGNATURE, **_config.JIT)
     def kernel(b):
-        gy, at = workers.unpack(b, 5, 4, dtype)
-        g, _ = workers.unpack(b, at, 3, dtype)
+        gy, at = workers.unpack(b, 5, 4, np.float32)
+        g, _ = workers.unpack(b, at, 3, np.float32)
         grad_transform_impl(b[2], gy, g, b[3], b[4], b[0], b[1])
 
     return kernel

@@ -55,7 +55,7 @@ ranged = {
     "winograd._ranged_weight": k.winograd._ranged_weight(),
     "gemm.serial_kernel": k.gemm.serial_kernel(),
     **{
-        f"winograd_tiles.{name}_kernel": getattr(k.winograd_tiles, f"{name}_kernel")(np.float32)
+        f"winograd_tiles.{name}_kernel": getattr(k.winograd_tiles, f"{name}_kernel")()
         for name in ("input_transform", "clear_spare_slots", "output_transform", "grad_transform")
     },
     "workers._runner": k.workers._runner(),
