@@ -7,9 +7,10 @@ block freed so far), so a process running a small network faults the pages of ea
 afresh at every step: about 850 page faults per LeNet-5 step at batch 64, a third of its time.
 :func:`empty` keeps the arrays of ``_config.BUFFER_MIN_BYTES`` and more that the kernels
 return, up to ``_config.BUFFER_KEPT_BYTES`` in all, and reuses one of the same shape and dtype
-once it is free. Only the kernels' outputs are kept: the rest of the process's memory is left
-to glibc (``autodiff.runtime``'s ``malloc`` setting changes glibc's thresholds for the whole
-process instead; its ``buffers`` setting turns this off).
+once it is free (Winograd's scratch buffers come from here too, for the same reason). Only
+these are kept: the rest of the process's memory is left to glibc (``autodiff.runtime``'s
+``malloc`` setting changes glibc's thresholds for the whole process instead; its ``buffers``
+setting turns this off).
 
 An array is free when its reference count is the keeper's own: every view of an array (a
 reshape, a slice, an array numba returns from it) refers to it as its base, and a tensor or a
