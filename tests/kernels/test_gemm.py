@@ -15,8 +15,9 @@ def _float64_product(u, v):
 
 
 def _serial(u, v, out, accumulate=False):
-    """What ``gemm.product`` runs in a numba kernel (its operands prepared in Python here)."""
-    gemm._matmul(*gemm._operands(u, v, out), accumulate)
+    """``gemm.product``, as Winograd's numba pipeline calls it: on this thread, through the
+    address of the serial tile."""
+    gemm.product(gemm.serial_kernel().address, u, v, out, accumulate)
     return out
 
 
