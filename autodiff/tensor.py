@@ -497,6 +497,8 @@ def _root_gradient(root, gradient, op_name):
                 f"{op_name}: grad can be created implicitly only for a tensor with one element; "
                 f"this one has shape {root.shape}: pass gradient= (dL/d(output), same shape)"
             )
+        if root.data.ndim == 0:  # numpy computes on its scalars faster than on 0-d arrays
+            return root.data.dtype.type(1)
         return np.array(1, root.data.dtype).reshape(root.data.shape)  # faster than np.ones
     g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
     if g.shape != root.data.shape:

@@ -174,6 +174,37 @@ def test_grad_of_a_0d_result_is_an_ndarray():
     assert type(g.data) is np.ndarray and g.item() == 4.0
 
 
+# Add, Mul, Neg and Reciprocal compute on float 0-d inputs as numpy scalars (Function.scalar_math)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_graph_of_scalars_keeps_arrays_dtypes_and_gradients(dtype):
+    a, b, c = (ad.tensor(np.array(v, dtype), requires_grad=True) for v in (5.0, 3.0, 2.0))
+    j = 3 * (a - b * c) / c + (-a)
+    j.backward()
+    assert type(j.data) is np.ndarray and j.dtype == dtype and j.item() == 3 * (5 - 6) / 2 - 5
+    grads = [t.grad for t in (a, b, c)]
+    assert all(type(g.data) is np.ndarray and g.dtype == dtype and g.shape == () for g in grads)
+    # dJ/da = 3/c - 1, dJ/db = -3, dJ/dc = -3a/c**2
+    assert [g.item() for g in grads] == [0.5, -3.0, -3.75]
+
+
+def test_a_scalar_saved_for_backward_and_written_in_place_is_refused():
+    a = ad.tensor(2.0, requires_grad=True)
+    b = ad.tensor(3.0)
+    y = a * b  # saves b (a copy, as a numpy scalar) for a's gradient
+    b += 1
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()
+
+
+def test_0d_integers_wrap_around_without_a_warning_as_arrays_do():
+    x = ad.tensor(np.array(100, np.int8))
+    with np.errstate(all="raise"):  # numpy's scalar math would raise here on overflow
+        y = x + x
+    assert type(y.data) is np.ndarray and y.dtype == np.int8 and y.item() == -56
+
+
 # ---- grad mode -----------------------------------------------------------------------------------
 
 

@@ -37,6 +37,8 @@ __all__ = [
 class Add(Function):
     """x + y."""
 
+    scalar_math = True
+
     @staticmethod
     def forward(ctx, x, y):
         return x + y
@@ -48,6 +50,8 @@ class Add(Function):
 
 class Mul(Function):
     """x * y."""
+
+    scalar_math = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -68,6 +72,8 @@ class Mul(Function):
 class Neg(Function):
     """-x."""
 
+    scalar_math = True
+
     @staticmethod
     def forward(ctx, x):
         return -x
@@ -79,6 +85,8 @@ class Neg(Function):
 
 class Reciprocal(Function):
     """1 / x; its own rule so that division needs one saved array."""
+
+    scalar_math = True
 
     @staticmethod
     def forward(ctx, x):
