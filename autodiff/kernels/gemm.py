@@ -11,12 +11,14 @@ then read.
 
 Per panel of ``NR`` columns of ``out``, and per ``KC`` rows of ``v``, the panel of ``v`` is
 copied into a contiguous block that stays in cache while every block of ``MR`` rows of ``u``
-passes over it; an ``MR x NR`` register tile (:func:`_tile`, written in LLVM IR: 16
-accumulators of 16 floats, one fused multiply-add per accumulator and ``k``) does the
-arithmetic. On AVX-512 that is about twice OpenBLAS's rate with its AVX2 kernels, and about its
-rate with its AVX-512 ones (``python -m benchmarks.tuning gemm``). :data:`AVAILABLE` says
-whether the CPU has AVX-512; without it the tile would not fit the registers, and callers use
-BLAS (:func:`takes`).
+passes over it; an ``MR x NR`` register tile (:func:`_tile`, written in LLVM IR: one fused
+multiply-add per accumulator and ``k``) does the arithmetic. Its size fits the vector registers
+of the CPU numba compiles for: on AVX-512, 16 accumulators of 16 floats (about twice OpenBLAS's
+rate with its AVX2 kernels, about its rate with its AVX-512 ones); on AVX2 with FMA, 12
+accumulators of 8 floats (faster than OpenBLAS's AVX2 kernels in Winograd and ResNet-18). Both
+are measured by ``python -m benchmarks.tuning gemm``, the AVX2 tile with numba told to compile
+for Haswell (``NUMBA_CPU_NAME``, ``NUMBA_CPU_FEATURES``). :data:`AVAILABLE` says whether one of
+them runs here; otherwise callers use BLAS (:func:`takes`).
 """
 
 import functools
@@ -26,24 +28,41 @@ import numpy as np
 from llvmlite import ir
 from numba import cfunc, njit, prange, types
 from numba.core import cgutils
+from numba.core import config as numba_config
 from numba.extending import intrinsic, register_jitable
 
 from . import _config, workers
 
-#: The register tile: MR rows of ``u`` by NR columns of ``v`` (NR a multiple of W floats).
-MR, NR, W = 8, 32, 16
-#: Rows of ``v`` per panel copy: KC x NR floats (128 KiB) stay in L2 while every block of rows of
-#: ``u`` passes over them (256 rows, which fit L1, ran ResNet-18's im2col layers no faster).
+
+def _target_features() -> set[str]:
+    """The CPU features numba compiles for: the host's, unless ``NUMBA_CPU_FEATURES`` names
+    others (numba's cache keeps the code of each set apart)."""
+    features = numba_config.CPU_FEATURES
+    if features is None:
+        features = llvm.get_host_cpu_features().flatten()
+    return set(features.split(","))
+
+
+_FEATURES = _target_features()
+_AVX512 = "+avx512f" in _FEATURES
+#: Whether a register tile runs here: AVX-512 (32 vector registers of 16 floats) or AVX2 with
+#: FMA (16 registers of 8 floats).
+AVAILABLE = _AVX512 or {"+avx2", "+fma"} <= _FEATURES
+#: The register tile: MR rows of ``u`` by NR columns of ``v`` (NR a multiple of W floats), whose
+#: MR * NR / W accumulators, NR / W vectors of ``v`` and a broadcast fill all but a few registers.
+MR, NR, W = (8, 32, 16) if _AVX512 else (6, 16, 8)
+#: Rows of ``v`` per panel copy: KC x NR floats (128 KiB on AVX-512) stay in L2 while every
+#: block of rows of ``u`` passes over them (256 rows, which fit L1, ran ResNet-18's im2col
+#: layers no faster).
 KC = 1024
-#: Whether this CPU runs the tile in registers (AVX-512: 32 vector registers of 16 floats).
-AVAILABLE = "+avx512f" in llvm.get_host_cpu_features().flatten().split(",")
 
 _FLOAT, _I64, _I32 = ir.FloatType(), ir.IntType(64), ir.IntType(32)
 _VEC = ir.VectorType(_FLOAT, W)
 
 
 def takes(dtype) -> bool:
-    """Whether the tile runs products of this dtype here: float32, on a CPU with AVX-512."""
+    """Whether the tile runs products of this dtype here: float32, on a CPU with AVX-512, or
+    AVX2 and FMA."""
     return AVAILABLE and dtype == np.float32
 
 
@@ -275,7 +294,7 @@ def _tile(typingctx, k, a, a_row, a_k, b, c, ldc, add):
     def codegen(context, builder, signature, args):
         k, a, a_row, a_k, b, c, ldc, add = args
         fma_type = ir.FunctionType(_VEC, [_VEC] * 3)
-        fma = cgutils.get_or_insert_function(builder.module, fma_type, "llvm.fma.v16f32")
+        fma = cgutils.get_or_insert_function(builder.module, fma_type, f"llvm.fma.v{W}f32")
         add = builder.icmp_unsigned("!=", add, ir.Constant(add.type, 0))
         zero = ir.Constant(_VEC, [0.0] * W)
         c_rows = [builder.gep(c, [builder.mul(ir.Constant(_I64, i), ldc)]) for i in range(MR)]

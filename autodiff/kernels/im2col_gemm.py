@@ -78,7 +78,7 @@ def backward_weight(gy: np.ndarray, x: np.ndarray, g: ConvGeometry) -> np.ndarra
 
 def _product(a: np.ndarray, b: np.ndarray, out: np.ndarray, accumulate: bool = False) -> None:
     """``out = a @ b`` (``+=`` with ``accumulate``): through the register tile where it runs
-    (float32 on AVX-512, any strides), through BLAS otherwise."""
+    (float32 on AVX-512 or AVX2, any strides), through BLAS otherwise."""
     if gemm.takes(a.dtype):
         gemm.matmul(a, b, out, accumulate)
     elif accumulate:

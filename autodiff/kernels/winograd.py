@@ -32,7 +32,7 @@ scratch that keeps the kernels' loops long (``winograd_tiles.py``) and are never
 
     u = G w G^T              (a*a, F, C)   filter transform (one float64 GEMM over all filters)
     v = B^T d B              (a*a, C, T)   input transform (numba)
-    m = u @ v                (a*a, F, T)   batched GEMMs (gemm.py on AVX-512, else OpenBLAS)
+    m = u @ v                (a*a, F, T)   batched GEMMs (gemm.py's tile, else OpenBLAS)
     y = A^T m A              (N, F, oh, ow) output transform (numba), partial last tiles cropped
 
 Gradients reuse the same pieces:
@@ -44,13 +44,13 @@ Gradients reuse the same pieces:
   (GEMMs ``v @ g`` contracting over tiles, ``g`` stored (a*a, T, F)) and
   ``gw = G^T (dL/du) G``.
 
-On the register tile (float32, AVX-512), the batch is split into one contiguous range per thread
-(``workers.py``), and each thread runs the whole pipeline on its range, chunked so that one
-transformed buffer stays about cache-sized (``_chunk``), in buffers kept from call to call
-(``_scratch``). Otherwise (float64, or no AVX-512) the same pipeline runs in Python, which can
-call BLAS, one range per Python thread (``workers.split_in_python``). The tile kernels
-(``winograd_tiles.py``) are generic over float32/float64 and multiply only by small integers
-(exact); the fractions of ``G`` are applied in float64.
+On the register tile (float32, on AVX-512 or AVX2 CPUs), the batch is split into one contiguous
+range per thread (``workers.py``), and each thread runs the whole pipeline on its range, chunked
+so that one transformed buffer stays about cache-sized (``_chunk``), in buffers kept from call
+to call (``_scratch``). Otherwise (float64, or a CPU without AVX2) the same pipeline runs in
+Python, which can call BLAS, one range per Python thread (``workers.split_in_python``). The tile
+kernels (``winograd_tiles.py``) are generic over float32/float64 and multiply only by small
+integers (exact); the fractions of ``G`` are applied in float64.
 
 Accuracy decides which tile sizes run by default. F(2x2)'s transforms only add and subtract, so
 its float32 error stays near im2col's, within twice torch's (``F2``, on). F(4x4)'s points +-2

@@ -1,13 +1,27 @@
 """The register tile's products against float64 matmul; convolutions with it and with BLAS.
 
-The tile is written for AVX-512 but is plain LLVM IR: on other CPUs it runs too (slower), so
-these tests run everywhere.
+The tile is plain LLVM IR sized for AVX-512 or AVX2: on other CPUs it runs too (slower), so
+these tests run everywhere. On an AVX-512 machine they run a second time, in a process where
+numba compiles for Haswell, so the AVX2 tile is tested too.
 """
 
+import os
+import subprocess
+import sys
+
+import llvmlite.binding as llvm
 import numpy as np
 import pytest
 
 from autodiff.kernels import _config, conv, gemm, im2col_gemm, winograd
+
+#: numba compiles for an AVX2 CPU without AVX-512 (its cache keeps that code apart).
+HASWELL = {
+    "NUMBA_CPU_NAME": "haswell",
+    "NUMBA_CPU_FEATURES": "+64bit,+avx,+avx2,+bmi,+bmi2,+cmov,+cx16,+cx8,+f16c,+fma,+fsgsbase,"
+    "+fxsr,+lzcnt,+mmx,+movbe,+pclmul,+popcnt,+rdrnd,+sahf,+sse,+sse2,+sse3,+sse4.1,+sse4.2,"
+    "+ssse3,+xsave,+xsaveopt",
+}
 
 
 def _float64_product(u, v):
@@ -129,3 +143,29 @@ def test_operands_that_do_not_fit_are_refused_before_the_tile_runs():
         with pytest.raises(ValueError, match="gemm.matmul"):
             gemm.matmul(*args)
     assert (out == 0).all()
+
+
+def test_the_tile_fits_the_vector_registers_numba_compiles_for():
+    if "+avx512f" in gemm._FEATURES:
+        assert (gemm.MR, gemm.NR, gemm.W) == (8, 32, 16) and gemm.AVAILABLE
+    elif {"+avx2", "+fma"} <= gemm._FEATURES:
+        assert (gemm.MR, gemm.NR, gemm.W) == (6, 16, 8) and gemm.AVAILABLE
+    else:
+        assert not gemm.AVAILABLE
+
+
+@pytest.mark.skipif(
+    os.environ.get("NUMBA_CPU_NAME") == "haswell"
+    or "+avx512f" not in llvm.get_host_cpu_features().flatten().split(","),
+    reason="tests the AVX2 tile on an AVX-512 machine, where the tests above used the other",
+)
+def test_this_module_with_the_avx2_tile():
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__],
+        env={**os.environ, **HASWELL},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert " passed" in result.stdout and "failed" not in result.stdout
