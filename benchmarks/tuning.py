@@ -220,7 +220,7 @@ EXPERIMENTS = (
     ),
     Experiment(
         "gemm",
-        "gemm.AVAILABLE: the AVX-512 register tile (Winograd's and im2col's products), or BLAS",
+        "gemm.AVAILABLE: the register tile (Winograd's and im2col's products), or BLAS",
         _attr(_TILE_AVAILABLE, True, False, labels=["tile", "BLAS"]),
         (
             _conv(32, 64, 32, 64, 3, 1, backward=False),
@@ -228,6 +228,21 @@ EXPERIMENTS = (
             _conv(32, 128, 16, 128, 3, 1),
             _conv(16, 256, 4, 256, 3, 1, attrs=_IM2COL_ONLY),
             ("resnet18", {"batch": 16}),
+        ),
+    ),
+    Experiment(
+        "torch",
+        "torch in the process, a parallel torch op (a batch of images resized) before each step: "
+        "imported first, torch brings its own OpenMP runtime; imported after autodiff's first "
+        "step, it shares numba's; 'no torch' runs the step alone",
+        (
+            Variant("no torch", params={"torch": "never"}),
+            Variant("torch imported first", params={"torch": "before"}),
+            Variant("torch imported after", params={"torch": "after"}),
+        ),
+        (
+            ("with_torch", {"workload": "lenet", "batch": 64}),
+            ("with_torch", {"workload": "resnet18", "batch": 16}),
         ),
     ),
     Experiment(
@@ -341,7 +356,28 @@ def update(shape, numpy):
     return lambda: axpby(p, 1.0, g, -0.01)
 
 
+def with_torch(workload: str, torch: str, **params):
+    """``workload``'s step in a process with torch: imported ``"before"`` autodiff's first step
+    or ``"after"`` it, a torch op on a (32, 3, 64, 64) batch before each step; or ``"never"``."""
+    if torch == "never":
+        return WORKLOADS[workload](**params)
+    if torch == "before":
+        import torch as th
+    step = WORKLOADS[workload](**params)
+    step()  # numba's OpenMP runtime starts here
+    if torch == "after":
+        import torch as th
+    images = th.randn(32, 3, 64, 64)
+
+    def step_with_torch():
+        th.nn.functional.interpolate(images, size=(32, 32), mode="bilinear")
+        step()
+
+    return step_with_torch
+
+
 WORKLOADS = {
+    "with_torch": with_torch,
     "lenet": lenet,
     "mlp": mlp,
     "resnet18": resnet18,
