@@ -490,23 +490,28 @@ def _compare(ufunc, x, other):
 
 
 def _root_gradient(root, gradient, op_name):
-    """dL/d(root) as an array the engine owns, checked against root's shape and dtype."""
+    """dL/d(root) as an array the engine owns (or an immutable numpy scalar for a 0-d root),
+    checked against root's shape and dtype."""
+    data = root._data
     if gradient is None:
-        if root.data.size != 1:
+        if data.size != 1:
             raise RuntimeError(
                 f"{op_name}: grad can be created implicitly only for a tensor with one element; "
-                f"this one has shape {root.shape}: pass gradient= (dL/d(output), same shape)"
+                f"this one has shape {data.shape}: pass gradient= (dL/d(output), same shape)"
             )
-        if root.data.ndim == 0:  # numpy computes on its scalars faster than on 0-d arrays
-            return root.data.dtype.type(1)
-        return np.array(1, root.data.dtype).reshape(root.data.shape)  # faster than np.ones
+        if not data.ndim:  # numpy computes on its scalars faster than on 0-d arrays
+            return _ONES[data.dtype]
+        return np.array(1, data.dtype).reshape(data.shape)  # faster than np.ones
     g = gradient.data if isinstance(gradient, Tensor) else np.asarray(gradient)
-    if g.shape != root.data.shape:
+    if g.shape != data.shape:
         raise ValueError(
             f"{op_name}: gradient has shape {g.shape} {g.dtype} but the output has shape "
-            f"{root.shape} {root.dtype}"
+            f"{data.shape} {data.dtype}"
         )
-    return np.array(g, dtype=root.data.dtype, copy=True)
+    return np.array(g, dtype=data.dtype, copy=True)
+
+
+_ONES = {dtype: dtype.type(1) for dtype in dtypes.FLOAT_DTYPES}  # the dtypes that require grad
 
 
 # last: the ops need Tensor defined, and `methods` binds them as Tensor's methods

@@ -174,7 +174,8 @@ def test_grad_of_a_0d_result_is_an_ndarray():
     assert type(g.data) is np.ndarray and g.item() == 4.0
 
 
-# Add, Mul, Neg and Reciprocal compute on float 0-d inputs as numpy scalars (Function.scalar_math)
+# Add, Mul, Neg, Reciprocal, Exp, Log and Sqrt compute on float 0-d inputs as numpy scalars
+# (Function.scalar_math)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -187,6 +188,16 @@ def test_a_graph_of_scalars_keeps_arrays_dtypes_and_gradients(dtype):
     assert all(type(g.data) is np.ndarray and g.dtype == dtype and g.shape == () for g in grads)
     # dJ/da = 3/c - 1, dJ/db = -3, dJ/dc = -3a/c**2
     assert [g.item() for g in grads] == [0.5, -3.0, -3.75]
+
+
+def test_exp_log_and_sqrt_of_scalars():
+    a, b = (ad.tensor(np.array(v, np.float64), requires_grad=True) for v in (0.5, 4.0))
+    j = a.exp() * b.log() + b.sqrt()
+    j.backward()
+    assert type(j.data) is np.ndarray and j.dtype == np.float64
+    np.testing.assert_allclose(j.item(), np.exp(0.5) * np.log(4.0) + 2.0)
+    np.testing.assert_allclose(a.grad.item(), np.exp(0.5) * np.log(4.0))
+    np.testing.assert_allclose(b.grad.item(), np.exp(0.5) / 4.0 + 0.5 / 2.0)
 
 
 def test_a_scalar_saved_for_backward_and_written_in_place_is_refused():

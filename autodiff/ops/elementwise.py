@@ -131,6 +131,8 @@ class Pow(Function):
 class Exp(Function):
     """e ** x."""
 
+    scalar_math = True
+
     @staticmethod
     def forward(ctx, x):
         y = np.exp(x)
@@ -146,6 +148,8 @@ class Exp(Function):
 class Log(Function):
     """Natural logarithm (-inf at 0, nan below, as numpy)."""
 
+    scalar_math = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save(x)
@@ -159,6 +163,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """Square root."""
+
+    scalar_math = True
 
     @staticmethod
     def forward(ctx, x):
