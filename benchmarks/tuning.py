@@ -215,8 +215,14 @@ EXPERIMENTS = (
     Experiment(
         "tile_buffer",
         "winograd._TILE_BUFFER_BYTES: transformed-tile buffer per chunk (forward + backward)",
-        _attr(_TILE, 2**20, 2 * 2**20, 4 * 2**20, labels=["1M", "2M", "4M"]),
-        (_conv(32, 64, 32, 64, 3, 1, attrs=_WINOGRAD_ON),),
+        _attr(_TILE, 2**19, 2**20, 2 * 2**20, 4 * 2**20, labels=["512K", "1M", "2M", "4M"]),
+        (
+            _conv(32, 64, 32, 64, 3, 1),
+            _conv(16, 64, 16, 64, 3, 1),
+            _conv(32, 128, 16, 128, 3, 1),
+            _conv(32, 64, 32, 64, 3, 1, attrs=_WINOGRAD_ON),
+            ("resnet18", {"batch": 16}),
+        ),
     ),
     Experiment(
         "gemm",

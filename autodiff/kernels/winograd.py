@@ -396,7 +396,7 @@ def _chunk(n: int, channels: int, tiles: int, positions: int, itemsize: int) -> 
 # Bytes of one transformed buffer per chunk: the transforms write and read these buffers at
 # cache speed only while chunks are small, and the GEMMs get thin (per-call overhead) when they
 # are too small (python -m benchmarks.tuning tile_buffer).
-_TILE_BUFFER_BYTES = 2 * 2**20
+_TILE_BUFFER_BYTES = 2**20
 
 
 def _block(values: int) -> int:
