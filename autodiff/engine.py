@@ -243,7 +243,8 @@ def backward(roots, root_grads, retain_graph=False, inputs=None, _queue=None):
     roots : list of Tensor
         Outputs to differentiate; each must have a `grad_fn` or be a leaf requiring grad.
     root_grads : list of ndarray
-        dL/d(root), each of its root's shape and dtype, owned by the engine.
+        dL/d(root), each of its root's shape and dtype, owned by the engine (a numpy scalar for
+        a 0-d root: numpy computes on those faster).
     retain_graph : bool
         Keep saved arrays so the graph can be walked again.
     inputs : list of Tensor or None
