@@ -144,7 +144,7 @@ def _non_finite(array) -> str | None:
 
 
 def _describe(x) -> str:
-    if isinstance(x, np.ndarray):
+    if isinstance(x, np.ndarray | np.generic):  # a numpy scalar: a 0-d tensor (scalar_math)
         held = _non_finite(x)
         return f"{x.shape} {x.dtype}" + (f" holding {held}" if held else "")
     return repr(x)

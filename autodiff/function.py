@@ -1,6 +1,7 @@
 """`Function`: the base class of every differentiable op.
 
-An op subclasses `Function` and writes two static methods on plain numpy arrays:
+An op subclasses `Function` and writes two static methods on plain numpy arrays (numpy scalars
+for 0-d float inputs, if it declares `scalar_math`):
 
     forward(ctx, *inputs, **attrs) -> ndarray      (save what backward needs with ctx.save)
     backward(ctx, g) -> gradient or tuple of them  (one per input; None where not needed)

@@ -101,7 +101,7 @@ def _keep_inputs(node, arrays, attrs):
         numpy_generator = random.resolve(generator)
         rng.append((numpy_generator, numpy_generator.bit_generator.state))
     node.recorded = _Recorded(
-        tuple(_copy(a) for a in arrays),
+        tuple(_copy_input(a) for a in arrays),
         {k: _copy(v) for k, v in attrs.items()},
         rng,
         _creation_site(sys._getframe(2)),
@@ -110,6 +110,12 @@ def _keep_inputs(node, arrays, attrs):
 
 def _copy(value):
     return np.array(value) if isinstance(value, np.ndarray) else value
+
+
+def _copy_input(value):
+    """A copy of an input array, or the constant itself; a numpy scalar, which is how ops with
+    `Function.scalar_math` receive a 0-d tensor, as a 0-d array, so that it is checked as one."""
+    return np.array(value) if isinstance(value, np.ndarray | np.generic) else value
 
 
 def _creation_site(frame) -> Site | None:

@@ -94,6 +94,13 @@ def test_forward_checks_ops_that_record_no_graph_and_reports_inf():
     assert re.match(r"Log: output of shape \(2,\) float64 holds Inf", str(info.value))
 
 
+def test_forward_describes_0d_inputs_by_shape_and_dtype():
+    a = ad.tensor(np.float32(1e38), requires_grad=True)  # Mul sees it as a numpy scalar
+    with ad.detect_anomaly(), np.errstate(over="ignore"), pytest.raises(RuntimeError) as info:
+        a * a
+    assert "holds Inf, inputs: () float32, () float32 (" in str(info.value)
+
+
 def test_forward_names_the_line_that_called_a_module_not_a_line_in_the_library():
     layer = nn.Linear(2, 1)
     with ad.no_grad():

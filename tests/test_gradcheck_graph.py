@@ -198,6 +198,15 @@ def test_a_random_direction_covers_the_elements_not_sampled():
     assert not check.passed
 
 
+def test_a_float32_graph_of_scalars_is_checked_in_float64():
+    # ops with Function.scalar_math receive 0-d tensors as numpy scalars; the check re-runs
+    # them on float64 0-d arrays all the same
+    a, b, c = (ad.tensor(np.float32(v), requires_grad=True) for v in (0.5, 0.3, 0.2))
+    report = ad.gradcheck_graph(lambda a, b, c: (3 * (a + b * c)).exp() / a - c.sqrt(), [a, b, c])
+    assert len(report.nodes) == 9 and all(n.status == "passed" for n in report.nodes)
+    assert report.nodes[0].inputs == ["() float32", "() float32"]
+
+
 def test_the_first_failure_in_forward_order_and_a_backward_that_raises():
     class Raises(Triple):
         @staticmethod
