@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
-from . import _config
+from . import _config, elementwise
 
 #: OpenBLAS runs 2-D products below this many multiply-adds on the calling thread alone (its
 #: interface's SMP_THRESHOLD_MIN * GEMM_MULTITHREAD_THRESHOLD), so they need no callback.
@@ -44,7 +44,12 @@ def matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.nd
     if a.ndim > 1 and b.ndim > 1 and a.shape[-1] == 1 and b.shape[-2] == 1:
         # An outer product (a weight gradient at batch 1): numpy's matmul runs an inner
         # dimension of 1 in a plain loop, 4-5x slower than the broadcast multiply, whose
-        # values are the same (one product per element, nothing to sum).
+        # values are the same (one product per element, nothing to sum); the kernel is faster
+        # again for two float32 vectors.
+        if out is None and a.ndim == b.ndim == 2:
+            product = elementwise.outer(a[:, 0], b[0])
+            if product is not None:
+                return product
         return np.multiply(a, b, out=out)
     # OpenBLAS decides per 2-D product (each matrix of a batch on its own) whether to thread it
     m, n = (a.shape[-2] if a.ndim > 1 else 1), (b.shape[-1] if b.ndim > 1 else 1)

@@ -37,6 +37,8 @@ k.avg_pool2d_backward(k.avg_pool2d_forward(x, 2), x.shape, 2)
 k.axpby(x, 1.0, x.copy(), -0.1)
 for a in (x, np.ones(2**19, np.float32)):  # the serial and the parallel ReLU
     k.relu_backward(a, k.relu_forward(a))
+for m in (2, 2**10):  # the serial and the parallel outer product
+    k.elementwise.outer(np.ones(m, np.float32), np.ones(2**9, np.float32))
 x3 = x.reshape(2, 2, 36)
 mean, var = k.batch_norm_stats(x3)
 k.batch_norm_backward(x3, x3, mean, var, None, True, True)

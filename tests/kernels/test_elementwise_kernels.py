@@ -106,3 +106,22 @@ def test_float64_goes_through_numpy_and_a_broadcast_gradient_compiles_nothing_mo
     one = np.broadcast_to(np.float32(1), y.shape)
     np.testing.assert_allclose(elementwise.tanh_backward(one, y), 1 - y * y, rtol=1e-6)
     assert len(elementwise._map_impl.signatures) == builds
+
+
+@pytest.mark.parametrize("m,n", [(256, 784), (1, 1), (1024, 512), (0, 5)])  # 1024 x 512: threads
+def test_outer_products_equal_numpys_broadcast_multiply(m, n):
+    rng = np.random.default_rng(4)
+    a, b = rng.standard_normal(m).astype(np.float32), rng.standard_normal(n).astype(np.float32)
+    if m:
+        a[0], b[-1] = np.nan, np.inf  # propagated as numpy's product does
+    out = elementwise.outer(a, b)
+    assert out.shape == (m, n) and out.dtype == np.float32 and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, np.multiply(a[:, None], b))  # one product per element
+
+
+def test_outer_leaves_other_vectors_to_numpy():
+    a = np.ones(6, np.float32)
+    assert elementwise.outer(a.astype(np.float64), a) is None
+    assert elementwise.outer(a[::2], a) is None  # strided
+    assert elementwise.outer(a.reshape(2, 3), a) is None
+    assert elementwise.outer(list(a), a) is None
