@@ -75,8 +75,9 @@ def square_backward(g: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def outer(a: np.ndarray, b: np.ndarray):
     """``out[i, j] = a[i] * b[j]`` for float32 vectors ``a (m,)`` and ``b (n,)``, in a new
-    ``(m, n)`` array (a weight gradient at batch 1, where numpy's broadcast multiply runs about
-    6x slower); None when the kernel does not take the arrays (other dtypes, strided vectors)."""
+    ``(m, n)`` array (a weight gradient at batch 1, where numpy's broadcast multiply runs
+    several times slower); None when the kernel does not take the arrays (other dtypes, strided
+    vectors)."""
     for v in (a, b):
         if type(v) is not np.ndarray or v.dtype != np.float32 or v.ndim != 1:
             return None
